@@ -1,0 +1,60 @@
+// codegen/codegen.h — graph IR → native code through LLVM ORC LLJIT.
+//
+// The only folder that sees LLVM: this header exposes none of it, so the rest
+// of gradc builds without LLVM's headers.
+//
+// Calling convention of a compiled graph (scalar graphs):
+//   point:  void f(const T* in, T* out)              in[i]: g.inputs()[i], out[k]: g.outputs[k]
+//   batch:  void f_batch(const T* const* in, T* const* out, int64_t n)
+//           in[i] points to n values of input i (a column), out[k] to n values of output k;
+//           the loop over n is vectorised by LLVM for the host CPU.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ir/graph.h"
+
+namespace gradc::codegen {
+
+struct CodegenOptions {
+  ir::DType dtype = ir::DType::F64;  // element type of the compiled code
+  int opt_level = 2;                 // LLVM O-level
+};
+
+// A compiled graph. Owns its JIT code; moving is cheap, copying is not allowed.
+class CompiledFunction {
+ public:
+  CompiledFunction();
+  CompiledFunction(CompiledFunction&&) noexcept;
+  CompiledFunction& operator=(CompiledFunction&&) noexcept;
+  ~CompiledFunction();
+
+  size_t num_inputs() const;
+  size_t num_outputs() const;
+
+  // dtype F64
+  void call(const double* in, double* out) const;
+  void call_batch(const double* const* in, double* const* out, int64_t n) const;
+  // dtype F32
+  void call(const float* in, float* out) const;
+  void call_batch(const float* const* in, float* const* out, int64_t n) const;
+
+  struct Impl;
+
+ private:
+  explicit CompiledFunction(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend CompiledFunction compile(const ir::Graph&, const CodegenOptions&);
+};
+
+// JIT-compiles the graph (point and batch entry points) at the given O-level for
+// the host CPU. Throws std::runtime_error with LLVM's message if LLVM fails.
+CompiledFunction compile(const ir::Graph& g, const CodegenOptions& opts = {});
+
+// The optimised LLVM IR / host assembly of the same module, for `gradc emit`.
+std::string emit_llvm(const ir::Graph& g, const CodegenOptions& opts = {});
+std::string emit_asm(const ir::Graph& g, const CodegenOptions& opts = {});
+
+}  // namespace gradc::codegen

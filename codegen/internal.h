@@ -1,0 +1,46 @@
+// codegen/internal.h — interfaces shared by codegen's own files (LLVM types allowed here only).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include "codegen/codegen.h"
+
+namespace gradc::codegen::detail {
+
+// The two entry points' symbol names in one module.
+struct EntryNames {
+  std::string point;  // void point(const T* in, T* out)
+  std::string batch;  // void batch(const T* const* in, T* const* out, int64_t n)
+};
+
+// emit.cpp: the module holding both entry points, with `tm`'s CPU, features and layout.
+std::unique_ptr<llvm::Module> emit_module(const ir::Graph& g, ir::DType dtype,
+                                          llvm::LLVMContext& ctx, const EntryNames& names,
+                                          const llvm::TargetMachine& tm);
+
+// emit_math.cpp: the value of node `n` given its operands' values (the op → LLVM switch).
+llvm::Value* emit_op(llvm::IRBuilder<>& b, const ir::Node& n, llvm::ArrayRef<llvm::Value*> x);
+
+// optimize.cpp: a target machine for the host CPU, and the O-level pipeline with libmvec.
+std::unique_ptr<llvm::TargetMachine> host_target_machine();
+void optimize(llvm::Module& m, llvm::TargetMachine& tm, int opt_level);
+
+// jit.cpp: the process-wide LLJIT. add_module returns the tracker owning the code.
+struct JitEntries {
+  llvm::orc::ResourceTrackerSP tracker;
+  void* point = nullptr;
+  void* batch = nullptr;
+};
+JitEntries jit_add(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> ctx,
+                   const EntryNames& names);
+void jit_remove(const llvm::orc::ResourceTrackerSP& tracker) noexcept;
+
+}  // namespace gradc::codegen::detail

@@ -1,0 +1,87 @@
+// codegen/jit.cpp — the process-wide ORC LLJIT: add a module, find its entries, remove it.
+#include <stdexcept>
+
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/Support/DynamicLibrary.h>
+#include <llvm/Support/TargetSelect.h>
+
+#include "codegen/internal.h"
+
+namespace gradc::codegen::detail {
+
+namespace {
+
+[[noreturn]] void fail(llvm::Error e) { throw std::runtime_error("codegen: " + llvm::toString(std::move(e))); }
+
+// Compiled code resolves exp, tan, log1p, … from the process (libm) and the
+// vector variants _ZGV*_exp, … from libmvec, which nothing else loads.
+void add_symbol_generators(llvm::orc::LLJIT& jit) {
+  char prefix = jit.getDataLayout().getGlobalPrefix();
+  auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
+  if (!process) fail(process.takeError());
+  jit.getMainJITDylib().addGenerator(std::move(*process));
+  std::string err;
+  if (llvm::sys::DynamicLibrary::LoadLibraryPermanently("libmvec.so.1", &err))
+    throw std::runtime_error("codegen: cannot load libmvec.so.1: " + err);
+  auto mvec = llvm::orc::DynamicLibrarySearchGenerator::Load("libmvec.so.1", prefix);
+  if (!mvec) fail(mvec.takeError());
+  jit.getMainJITDylib().addGenerator(std::move(*mvec));
+}
+
+llvm::orc::LLJIT* create_jit() {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser();
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();  // CPU name + features
+  if (!jtmb) fail(jtmb.takeError());
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) fail(jit.takeError());
+  add_symbol_generators(**jit);
+  return jit->release();
+}
+
+// Created on first use; C++ makes the static's initialisation thread-safe (and
+// retries it if it threw). Deliberately never destroyed: a CompiledFunction
+// living in another static may be destroyed after it would have been.
+llvm::orc::LLJIT& jit() {
+  static llvm::orc::LLJIT* const instance = create_jit();
+  return *instance;
+}
+
+void* lookup(llvm::orc::LLJIT& j, const std::string& name) {
+  auto addr = j.lookup(name);
+  if (!addr) fail(addr.takeError());
+  return addr->toPtr<void*>();
+}
+
+}  // namespace
+
+JitEntries jit_add(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> ctx,
+                   const EntryNames& names) {
+  llvm::orc::LLJIT& j = jit();
+  JitEntries e;
+  e.tracker = j.getMainJITDylib().createResourceTracker();
+  llvm::orc::ThreadSafeModule tsm(std::move(m), std::move(ctx));
+  if (llvm::Error err = j.addIRModule(e.tracker, std::move(tsm))) {
+    jit_remove(e.tracker);
+    fail(std::move(err));
+  }
+  try {
+    e.point = lookup(j, names.point);  // the first lookup compiles the module
+    e.batch = lookup(j, names.batch);
+  } catch (...) {
+    jit_remove(e.tracker);
+    throw;
+  }
+  return e;
+}
+
+void jit_remove(const llvm::orc::ResourceTrackerSP& tracker) noexcept {
+  if (!tracker) return;
+  // Removal only fails if the session is broken; nothing useful to do then.
+  llvm::consumeError(tracker->remove());
+}
+
+}  // namespace gradc::codegen::detail

@@ -1,0 +1,271 @@
+// ir/dot.cpp — Graphviz pictures of a graph, drawn like a worked homework answer.
+//
+// Every node is one box of the textbook computation graph: inputs x, y, z on
+// the left, intermediate forward nodes h1, h2, ... ("h3 = h2 × z"), the output
+// f with a double border, and, after autodiff, the backward pass in dashed
+// orange boxes named ∂f/∂v. With values each node also shows "= 40.1711" and,
+// where autodiff set its adjoint, "∂f/∂h3 = 2". Nodes are n<id>, so the text is
+// deterministic; one loop per pass over the arena, so big graphs are cheap.
+#include "ir/dot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace gradc::ir {
+
+namespace {
+
+// Up to 6 significant digits, shortest form; nan/inf spelt out, no "-0".
+std::string number(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) return "0";
+  return fmt::format("{:.6g}", v);
+}
+
+// Text inside an HTML-like label: Graphviz only needs &, <, > and quotes escaped.
+std::string html(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\n': out += "<br/>"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// The formula a node computes, in the reader's notation ("h2 × z", "ln(x)").
+std::string formula(Op op, const std::vector<std::string>& a) {
+  auto call = [&](std::string_view f) { return fmt::format("{}({})", f, a[0]); };
+  switch (op) {
+    case Op::Input:
+    case Op::Const: return {};
+    case Op::Add: return a[0] + " + " + a[1];
+    case Op::Sub: return a[0] + " − " + a[1];
+    case Op::Mul: return a[0] + " × " + a[1];
+    case Op::Div: return a[0] + " ÷ " + a[1];
+    case Op::Pow: return a[0] + " ^ " + a[1];
+    case Op::Max: return fmt::format("max({}, {})", a[0], a[1]);
+    case Op::Min: return fmt::format("min({}, {})", a[0], a[1]);
+    case Op::Neg: return "−" + a[0];
+    case Op::Log: return call("ln");
+    case Op::Abs: return "|" + a[0] + "|";
+    case Op::Ge: return a[0] + " ≥ " + a[1];
+    case Op::Select: return fmt::format("{} ? {} : {}", a[0], a[1], a[2]);
+    case Op::Exp: case Op::Sqrt: case Op::Sin: case Op::Cos: case Op::Tan: case Op::Tanh:
+    case Op::Sigmoid: case Op::Relu: case Op::Softplus: case Op::Step: case Op::Sign:
+      return call(mnemonic(op));
+  }
+  return std::string(mnemonic(op));
+}
+
+// Edge labels for operands whose position matters; "" where it does not.
+std::string_view operand_role(Op op, size_t i) {
+  static constexpr std::string_view kSub[] = {"lhs", "rhs"}, kDiv[] = {"num", "den"},
+                                    kPow[] = {"base", "power"}, kSel[] = {"cond", "then", "else"};
+  switch (op) {
+    case Op::Sub: case Op::Ge: return i < 2 ? kSub[i] : "";
+    case Op::Div: return i < 2 ? kDiv[i] : "";
+    case Op::Pow: return i < 2 ? kPow[i] : "";
+    case Op::Select: return i < 3 ? kSel[i] : "";
+    default: return "";
+  }
+}
+
+// What the picture calls each node, and which output (if any) it is.
+struct Naming {
+  std::vector<std::string> name;    // x, h1, f, ∂f/∂h2, δ1, or a constant's value
+  std::vector<std::string> output;  // the first output's name, or ""
+  std::string f;                    // the differentiated output, for "∂f/∂v"
+};
+
+Naming name_nodes(const Graph& g) {
+  Naming nm{std::vector<std::string>(g.size()), std::vector<std::string>(g.size()),
+            g.outputs.empty() || g.outputs[0].name.empty() ? "f" : g.outputs[0].name};
+  for (auto it = g.outputs.rbegin(); it != g.outputs.rend(); ++it)
+    if (it->id < g.size()) nm.output[it->id] = it->name;
+  // A shared adjoint is named after the last forward node using it (∂f/∂f, not ∂f/∂h1).
+  std::vector<NodeId> adjoint_of(g.size(), kNoNode);
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].adjoint < g.size() && g[id].role != Role::Backward) adjoint_of[g[id].adjoint] = id;
+  int h = 0, d = 0;
+  for (NodeId id = 0; id < g.size(); ++id) {  // forward names first: adjoints refer to them
+    const Node& n = g[id];
+    if (n.role == Role::Backward || adjoint_of[id] != kNoNode) continue;
+    if (n.op == Op::Const) nm.name[id] = number(n.value);
+    else if (!n.name.empty()) nm.name[id] = n.name;
+    else if (!nm.output[id].empty()) nm.name[id] = nm.output[id];
+    else nm.name[id] = fmt::format("h{}", ++h);
+  }
+  for (NodeId id = 0; id < g.size(); ++id) {
+    if (!nm.name[id].empty()) continue;
+    if (!g[id].name.empty()) nm.name[id] = g[id].name;
+    else if (adjoint_of[id] != kNoNode) nm.name[id] = "∂" + nm.f + "/∂" + nm.name[adjoint_of[id]];
+    else if (!nm.output[id].empty()) nm.name[id] = nm.output[id];
+    else nm.name[id] = fmt::format("δ{}", ++d);
+  }
+  return nm;
+}
+
+double value_of(const DotOptions& opts, NodeId id) { return (*opts.values)[id]; }
+bool has_value(const DotOptions& opts, NodeId id) {
+  return opts.values != nullptr && id < opts.values->size();
+}
+
+// "df/dx" names the node "∂f/∂x" already: no need to repeat it.
+bool same_name(std::string_view output, std::string_view name) {
+  constexpr std::string_view kPartial = "∂";
+  std::string plain(name);
+  for (size_t at; (at = plain.find(kPartial)) != std::string::npos;)
+    plain.replace(at, kPartial.size(), "d");
+  return output == name || output == plain;
+}
+
+// The rows of a node's label, already HTML-escaped.
+std::vector<std::string> label_rows(const Graph& g, NodeId id, const Naming& nm,
+                                    const DotOptions& opts) {
+  const Node& n = g[id];
+  std::vector<std::string> rows;
+  if (n.op == Op::Const) {
+    bool named = nm.name[id] != number(n.value);
+    rows.push_back(named ? html(nm.name[id]) + " = " + number(n.value) : number(n.value));
+  } else if (n.op == Op::Input) {
+    rows.push_back("<b>" + html(nm.name[id]) + "</b>");
+  } else {
+    std::vector<std::string> args;
+    for (NodeId in : n.inputs) args.push_back(nm.name[in]);
+    rows.push_back("<b>" + html(nm.name[id]) + "</b> = " + html(formula(n.op, args)));
+  }
+  if (n.op != Op::Const && has_value(opts, id)) rows.push_back("= " + number(value_of(opts, id)));
+  if (has_value(opts, n.adjoint) && n.role != Role::Backward)
+    rows.push_back(fmt::format("<font color=\"#b03a2e\">∂{}/∂{} = {}</font>", html(nm.f),
+                               html(nm.name[id]), number(value_of(opts, n.adjoint))));
+  if (!nm.output[id].empty() && !same_name(nm.output[id], nm.name[id]))
+    rows.push_back(fmt::format("<i>output {}</i>", html(nm.output[id])));
+  return rows;
+}
+
+std::string html_label(const std::vector<std::string>& rows) {
+  std::string out = "<<table border=\"0\" cellborder=\"0\" cellspacing=\"0\" cellpadding=\"1\">";
+  for (const std::string& r : rows) out += "<tr><td>" + r + "</td></tr>";
+  return out + "</table>>";
+}
+
+// Shape and colour by role: the legend a reader learns once.
+std::string_view style_of(const Node& n) {
+  switch (n.role) {
+    case Role::Input:
+      return R"(shape=ellipse, style=filled, fillcolor="#d6eaf8", color="#2874a6")";
+    case Role::Const:
+      return R"(shape=box, style=filled, fillcolor="#f4f4f4", color="#aaaaaa", fontsize=10, )"
+             R"(margin="0.06,0.02", height=0.3, width=0.3)";
+    case Role::Forward:
+      return R"(shape=box, style="rounded,filled", fillcolor="#fef9e7", color="#7d6608")";
+    case Role::Backward:
+      return R"(shape=box, style="rounded,dashed,filled", fillcolor="#fde2cf", color="#d35400")";
+  }
+  return "";
+}
+
+// Outputs get a double border; forward ones a green fill, backward ones keep their orange.
+std::string_view output_style(const Node& n) {
+  return n.role == Role::Backward ? ", peripheries=2" : R"(, peripheries=2, fillcolor="#d5f5e3")";
+}
+
+void emit_node(std::string& out, const Graph& g, NodeId id, const Naming& nm,
+               const DotOptions& opts, std::string_view indent) {
+  const bool is_output = !nm.output[id].empty();
+  fmt::format_to(std::back_inserter(out), "{}n{} [{}{}, label={}];\n", indent, id,
+                 style_of(g[id]), is_output ? output_style(g[id]) : "",
+                 html_label(label_rows(g, id, nm, opts)));
+}
+
+// Backward nodes, and the constants only they use (the seed ∂f/∂f = 1, say).
+std::vector<bool> backward_side(const Graph& g) {
+  std::vector<bool> side(g.size()), forward_use(g.size()), any_use(g.size());
+  for (NodeId id = 0; id < g.size(); ++id) {
+    side[id] = g[id].role == Role::Backward;
+    for (NodeId in : g[id].inputs) {
+      any_use[in] = true;
+      if (!side[id]) forward_use[in] = true;
+    }
+  }
+  // Unused constants after the first backward node are gradients that are zero.
+  const auto first = static_cast<NodeId>(std::find(side.begin(), side.end(), true) - side.begin());
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].role == Role::Const && !forward_use[id] && (any_use[id] || id > first))
+      side[id] = true;
+  return side;
+}
+
+// Edges run operand → user. Backward ones are dashed; those from the forward
+// side do not rank the picture, so the backward pass sits beneath the forward one.
+void emit_edges(std::string& out, const Graph& g, NodeId id, const std::vector<bool>& backward) {
+  const Node& n = g[id];
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    std::vector<std::string> attrs;
+    if (backward[id]) attrs.emplace_back(R"(style=dashed, color="#d35400")");
+    if (backward[id] && !backward[n.inputs[i]]) attrs.emplace_back("constraint=false");
+    if (std::string_view role = operand_role(n.op, i); !role.empty())
+      attrs.push_back(fmt::format("label=\"{}\"", role));
+    fmt::format_to(std::back_inserter(out), "  n{} -> n{}", n.inputs[i], id);
+    if (!attrs.empty()) fmt::format_to(std::back_inserter(out), " [{}]", fmt::join(attrs, ", "));
+    out += ";\n";
+  }
+}
+
+void emit_header(std::string& out, const DotOptions& opts) {
+  out += "digraph gradc {\n";
+  out += "  graph [rankdir=LR, fontname=\"Helvetica\", nodesep=0.35, ranksep=0.45";
+  if (!opts.title.empty())
+    out += ", labelloc=t, fontsize=16, label=<<b>" + html(opts.title) + "</b>>";
+  out += "];\n";
+  out += "  node [fontname=\"Helvetica\", fontsize=12, penwidth=1.2];\n";
+  out += "  edge [fontname=\"Helvetica\", fontsize=9, fontcolor=\"#666666\", "
+         "color=\"#555555\", arrowsize=0.7];\n";
+}
+
+// Inputs line up on the left in calling order (x above y above z), as drawn in class.
+void emit_input_column(std::string& out, const Graph& g) {
+  if (g.inputs().empty()) return;
+  out += "  { rank=min;";
+  for (NodeId id : g.inputs()) fmt::format_to(std::back_inserter(out), " n{};", id);
+  out += " }\n";
+  for (size_t i = 1; i < g.inputs().size(); ++i)
+    fmt::format_to(std::back_inserter(out), "  n{} -> n{} [style=invis];\n", g.inputs()[i - 1],
+                   g.inputs()[i]);
+}
+
+}  // namespace
+
+std::string to_dot(const Graph& g, const DotOptions& opts) {
+  const Naming nm = name_nodes(g);
+  const std::vector<bool> backward = backward_side(g);
+  std::string out;
+  out.reserve(static_cast<size_t>(g.size()) * 200 + 512);
+  emit_header(out, opts);
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (!backward[id]) emit_node(out, g, id, nm, opts, "  ");
+  if (std::find(backward.begin(), backward.end(), true) != backward.end()) {
+    out += "  subgraph cluster_backward {\n    label=\"backward pass\"; labeljust=r; "
+           "fontsize=11; fontcolor=\"#d35400\"; style=dashed; color=\"#e59866\";\n";
+    for (NodeId id = 0; id < g.size(); ++id)
+      if (backward[id]) emit_node(out, g, id, nm, opts, "    ");
+    out += "  }\n";
+  }
+  emit_input_column(out, g);
+  for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward);
+  out += "}\n";
+  return out;
+}
+
+}  // namespace gradc::ir

@@ -1,0 +1,22 @@
+// ir/dot.h — Graphviz pictures of a graph, at any step of the pipeline.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace gradc::ir {
+
+struct DotOptions {
+  std::string title;                    // drawn as the graph's label
+  const std::vector<double>* values = nullptr;  // every node's forward value (from --at), or null
+};
+
+// Inputs, ops, constants and outputs get distinct shapes; backward nodes a
+// distinct colour and style. With values, each forward node shows its value and,
+// where autodiff set its adjoint, the gradient ∂f/∂node, as a worked homework
+// answer would; intermediate forward nodes are labelled h1, h2, ... in order.
+std::string to_dot(const Graph& g, const DotOptions& opts = {});
+
+}  // namespace gradc::ir

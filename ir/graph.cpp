@@ -1,0 +1,35 @@
+// ir/graph.cpp — the node arena.
+#include "ir/graph.h"
+
+#include <fmt/format.h>
+
+#include "ir/check.h"
+
+namespace gradc::ir {
+
+std::string to_string(const Shape& s) {
+  return fmt::format("[{}]", fmt::join(s.dims, ","));
+}
+
+NodeId Graph::add(Node n) {
+  const auto id = size();
+  GRADC_ASSERT(static_cast<int>(n.inputs.size()) == arity(n.op), "wrong operand count");
+  for (NodeId in : n.inputs) GRADC_ASSERT(in < id, "operand defined after its user");
+  if (n.op == Op::Input) inputs_.push_back(id);
+  nodes_.push_back(std::move(n));
+  return id;
+}
+
+NodeId Graph::find_input(std::string_view name) const {
+  for (NodeId id : inputs_)
+    if (nodes_[id].name == name) return id;
+  return kNoNode;
+}
+
+std::vector<std::string> Graph::input_names() const {
+  std::vector<std::string> names;
+  for (NodeId id : inputs_) names.push_back(nodes_[id].name);
+  return names;
+}
+
+}  // namespace gradc::ir

@@ -1,0 +1,65 @@
+// ir/graph.h — the graph IR: an arena of nodes addressed by index.
+//
+// Why an arena: operands always have smaller ids than their users, so index
+// order is a topological order. The interpreter is a forward loop, autodiff a
+// reverse loop, DCE one backward marking loop: nothing recurses over a
+// user-sized graph, and a 10,000-deep chain is as easy as a short one.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ir/op.h"
+#include "ir/types.h"
+
+namespace gradc::ir {
+
+using NodeId = uint32_t;
+inline constexpr NodeId kNoNode = std::numeric_limits<NodeId>::max();
+
+// What a node is for the reader: pictures draw each role differently.
+enum class Role : uint8_t { Input, Const, Forward, Backward };
+
+struct Node {
+  Op op = Op::Const;
+  DType dtype = DType::F64;
+  Shape shape;                  // [] for scalars
+  std::vector<NodeId> inputs;   // operands; each id < this node's id
+  double value = 0;             // Const: the constant
+  std::string name;             // Input: its name; others: the user's binding (a, b, f) if any
+  SourceLoc loc;                // where the user wrote it; backward nodes: their forward node's
+  Role role = Role::Forward;
+  NodeId adjoint = kNoNode;     // set by autodiff: the node holding d(output)/d(this)
+};
+
+// A named result of the graph: the program's value, a gradient, a Hessian entry.
+struct Output {
+  std::string name;
+  NodeId id;
+};
+
+class Graph {
+ public:
+  NodeId add(Node n);  // checks the operand-order invariant
+
+  const Node& operator[](NodeId id) const { return nodes_[id]; }
+  Node& operator[](NodeId id) { return nodes_[id]; }
+  NodeId size() const { return static_cast<NodeId>(nodes_.size()); }
+  const std::vector<Node>& nodes() const { return nodes_; }
+
+  // Input nodes, in the order they were first used (the calling convention).
+  const std::vector<NodeId>& inputs() const { return inputs_; }
+  NodeId find_input(std::string_view name) const;  // kNoNode if absent
+  std::vector<std::string> input_names() const;
+
+  std::vector<Output> outputs;
+
+ private:
+  std::vector<Node> nodes_;
+  std::vector<NodeId> inputs_;
+};
+
+}  // namespace gradc::ir

@@ -1,0 +1,41 @@
+// ir/op.h — the op enum and the facts every stage needs about an op.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace gradc::ir {
+
+enum class OpKind : uint8_t { Leaf, Unary, Binary, Ternary };
+
+enum class Op : uint8_t {
+#define OP(name, mnemonic, arity, kind) name,
+#include "ir/ops.def"
+#undef OP
+};
+
+inline constexpr int kOpCount = 0
+#define OP(name, mnemonic, arity, kind) +1
+#include "ir/ops.def"
+#undef OP
+    ;
+
+struct OpInfo {
+  std::string_view mnemonic;
+  int arity;
+  OpKind kind;
+};
+
+const OpInfo& op_info(Op op);
+inline std::string_view mnemonic(Op op) { return op_info(op).mnemonic; }
+inline int arity(Op op) { return op_info(op).arity; }
+
+// The op named `mnemonic` in the textual IR, if any.
+std::optional<Op> op_from_mnemonic(std::string_view mnemonic);
+
+// Ops whose derivative is zero almost everywhere (piecewise constant): the
+// reverse sweep sends no gradient through them.
+bool is_piecewise_constant(Op op);
+
+}  // namespace gradc::ir

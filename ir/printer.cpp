@@ -1,0 +1,58 @@
+// ir/printer.cpp — textual IR printer.
+#include "ir/printer.h"
+
+#include <fmt/format.h>
+
+namespace gradc::ir {
+
+ValueNames::ValueNames(const Graph& g) : names_(g.size()) {
+  int next = 0;
+  for (NodeId id = 0; id < g.size(); ++id)
+    names_[id] = g[id].op == Op::Input ? "%" + g[id].name : fmt::format("%{}", next++);
+}
+
+namespace {
+
+std::string type_of(const Node& n) {
+  return fmt::format("{}{}", dtype_name(n.dtype), to_string(n.shape));
+}
+
+// Notes after '#': the user's name for the value, and what backward nodes are for.
+std::string notes(const Graph& g, NodeId id, const std::vector<NodeId>& adjoint_of,
+                  const ValueNames& names) {
+  std::vector<std::string> parts;
+  const Node& n = g[id];
+  if (!n.name.empty() && n.op != Op::Input) parts.push_back(n.name);
+  if (adjoint_of[id] != kNoNode) parts.push_back("adjoint of " + names[adjoint_of[id]]);
+  else if (n.role == Role::Backward) parts.push_back("backward");
+  return parts.empty() ? "" : "  # " + fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+std::string print(const Graph& g, std::string_view func_name) {
+  ValueNames names(g);
+  std::vector<NodeId> adjoint_of(g.size(), kNoNode);
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].adjoint != kNoNode && g[id].adjoint < g.size()) adjoint_of[g[id].adjoint] = id;
+
+  std::vector<std::string> params;
+  for (NodeId id : g.inputs()) params.push_back(names[id] + ": " + type_of(g[id]));
+  std::string out = fmt::format("func @{}({}) {{\n", func_name, fmt::join(params, ", "));
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node& n = g[id];
+    if (n.op == Op::Input) continue;
+    std::string operands;
+    if (n.op == Op::Const) operands = fmt::format(" {}", n.value);
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      operands += (i ? ", " : " ") + names[n.inputs[i]];
+    out += fmt::format("  {} = {}{} : {}{}\n", names[id], mnemonic(n.op), operands, type_of(n),
+                       notes(g, id, adjoint_of, names));
+  }
+  std::vector<std::string> rets;
+  for (const Output& o : g.outputs) rets.push_back(fmt::format("{} = {}", o.name, names[o.id]));
+  out += fmt::format("  return {}\n}}\n", fmt::join(rets, ", "));
+  return out;
+}
+
+}  // namespace gradc::ir

@@ -1,0 +1,100 @@
+// passes/autodiff.cpp — reverse-mode differentiation as more graph.
+//
+// The algorithm only; each op's derivative rule lives next to its forward
+// meaning in ir/rules.cpp. Steps:
+//   1. mark the nodes that depend on a wrt input (forward loop) and the nodes
+//      the output depends on (backward loop); only nodes in both need adjoints;
+//   2. seed ∂y/∂y = 1 and walk ids from y down to 0 (a reverse topological
+//      order, no recursion), asking each node's rule for its operands' shares;
+//   3. sum the shares of a node used more than once (the multivariable chain
+//      rule) with add nodes, so the gradient is plain IR in the same graph.
+#include "passes/autodiff.h"
+
+#include <fmt/format.h>
+
+#include "ir/builder.h"
+#include "ir/check.h"
+#include "ir/rules.h"
+
+namespace gradc::passes {
+
+using ir::Graph;
+using ir::NodeId;
+using ir::kNoNode;
+
+namespace {
+
+// needs[i]: node i lies on a path from some wrt input to y.
+std::vector<bool> nodes_needing_adjoints(const Graph& g, NodeId y, const std::vector<NodeId>& wrt) {
+  std::vector<bool> depends(y + 1, false), reaches(y + 1, false);
+  for (NodeId w : wrt)
+    if (w <= y) depends[w] = true;
+  for (NodeId id = 0; id <= y; ++id)
+    for (NodeId in : g[id].inputs) depends[id] = depends[id] || depends[in];
+  reaches[y] = true;
+  for (NodeId id = y + 1; id-- > 0;)
+    if (reaches[id])
+      for (NodeId in : g[id].inputs) reaches[in] = true;
+  std::vector<bool> needs(y + 1);
+  for (NodeId id = 0; id <= y; ++id) needs[id] = depends[id] && reaches[id];
+  return needs;
+}
+
+}  // namespace
+
+std::vector<NodeId> append_gradients(Graph& g, NodeId y, const std::vector<NodeId>& wrt) {
+  GRADC_ASSERT(y < g.size(), "autodiff: output out of range");
+  const std::vector<bool> needs = nodes_needing_adjoints(g, y, wrt);
+  std::vector<NodeId> adjoint(y + 1, kNoNode);
+  ir::Builder b(g, g[y].dtype);
+  b.set_role(ir::Role::Backward);
+  b.set_loc(g[y].loc);
+  if (needs[y]) adjoint[y] = b.constant(1);  // ∂y/∂y = 1
+
+  for (NodeId id = y + 1; id-- > 0;) {
+    if (adjoint[id] == kNoNode) continue;
+    g[id].adjoint = adjoint[id];
+    // Copies, not references: the rule appends to g, which may move its nodes.
+    const ir::Op op = g[id].op;
+    const std::vector<NodeId> operands = g[id].inputs;
+    if (operands.empty()) continue;
+    ir::VjpContext v(b);
+    v.y = id;
+    v.g = adjoint[id];
+    for (size_t i = 0; i < operands.size(); ++i) {
+      v.x[i] = operands[i];
+      v.wanted[i] = needs[operands[i]];
+    }
+    b.set_loc(g[id].loc);  // gradient nodes point at the source of what they differentiate
+    ir::rule(op).vjp(v);
+    for (size_t i = 0; i < operands.size(); ++i) {
+      NodeId share = v.dx[i], &acc = adjoint[v.x[i]];
+      if (share == kNoNode) continue;
+      acc = acc == kNoNode ? share : b.add(acc, share);
+    }
+  }
+
+  std::vector<NodeId> grads;
+  b.set_loc(g[y].loc);
+  for (NodeId w : wrt) grads.push_back(w <= y && adjoint[w] != kNoNode ? adjoint[w] : b.constant(0));
+  return grads;
+}
+
+Graph run_autodiff(const Graph& in, PassContext& ctx) {
+  GRADC_ASSERT(!in.outputs.empty(), "autodiff: graph has no output");
+  Graph g = in;
+  const ir::Output f = in.outputs.front();
+  std::vector<NodeId> wrt;
+  std::vector<std::string> names = ctx.wrt.empty() ? in.input_names() : ctx.wrt;
+  for (const std::string& name : names) {
+    NodeId id = in.find_input(name);
+    GRADC_ASSERT(id != kNoNode, "autodiff: wrt names an unknown input");
+    wrt.push_back(id);
+  }
+  std::vector<NodeId> grads = append_gradients(g, f.id, wrt);
+  for (size_t i = 0; i < grads.size(); ++i)
+    g.outputs.push_back({fmt::format("d{}/d{}", f.name, names[i]), grads[i]});
+  return g;
+}
+
+}  // namespace gradc::passes

@@ -1,0 +1,55 @@
+// passes/rewriter.cpp — old → new node mapping for passes that rebuild a graph.
+#include "passes/rewriter.h"
+
+#include <bit>
+
+#include "ir/check.h"
+
+namespace gradc::passes {
+
+using ir::NodeId;
+
+Rewriter::Rewriter(const ir::Graph& in, bool interning)
+    : in_(in), map_(in.size(), ir::kNoNode), interning_(interning) {}
+
+NodeId Rewriter::add(ir::Node n) {
+  if (!interning_ || n.op == ir::Op::Input) return out_.add(std::move(n));
+  Key key{n.op, n.dtype, n.inputs, std::bit_cast<uint64_t>(n.value)};
+  auto [it, fresh] = interned_.try_emplace(key, ir::kNoNode);
+  if (!fresh) {
+    ++merged_;
+    ir::Node& kept = out_[it->second];
+    if (kept.name.empty()) kept.name = n.name;  // keep the user's name for the picture
+    return it->second;
+  }
+  return it->second = out_.add(std::move(n));
+}
+
+NodeId Rewriter::copy(NodeId old) {
+  ir::Node n = in_[old];
+  for (NodeId& in : n.inputs) {
+    GRADC_ASSERT(map_[in] != ir::kNoNode, "rewriter: operand not mapped yet");
+    in = map_[in];
+  }
+  n.adjoint = ir::kNoNode;  // remapped in finish(): it may point forward
+  return map_[old] = add(std::move(n));
+}
+
+void Rewriter::map_to(NodeId old, NodeId new_id) {
+  map_[old] = new_id;
+  const ir::Node& was = in_[old];
+  ir::Node& now = out_[new_id];
+  if (now.name.empty() && was.op != ir::Op::Input) now.name = was.name;
+}
+
+ir::Graph Rewriter::finish() && {
+  for (const ir::Output& o : in_.outputs) out_.outputs.push_back({o.name, map_[o.id]});
+  for (NodeId old = 0; old < in_.size(); ++old) {
+    NodeId adj = in_[old].adjoint, now = map_[old];
+    if (adj == ir::kNoNode || now == ir::kNoNode || map_[adj] == ir::kNoNode) continue;
+    if (out_[now].adjoint == ir::kNoNode) out_[now].adjoint = map_[adj];
+  }
+  return std::move(out_);
+}
+
+}  // namespace gradc::passes

@@ -1,0 +1,42 @@
+// passes/rewriter.h — builds a pass's output graph from its input graph.
+//
+// A pass walks the input in id order (a topological order) and, for each
+// node, either copies it (operands remapped) or maps it to some node already in
+// the output. The order invariant then holds by construction, and outputs and
+// adjoint links follow their nodes. With interning on, a copy whose op, type,
+// operands and constant equal an earlier node's returns that node instead: CSE.
+#pragma once
+
+#include <map>
+#include <tuple>
+
+#include "ir/graph.h"
+
+namespace gradc::passes {
+
+class Rewriter {
+ public:
+  explicit Rewriter(const ir::Graph& in, bool interning = false);
+
+  const ir::Graph& in() const { return in_; }
+  ir::Graph& out() { return out_; }
+  ir::NodeId map(ir::NodeId old) const { return map_[old]; }
+
+  ir::NodeId copy(ir::NodeId old);                    // with operands remapped
+  void map_to(ir::NodeId old, ir::NodeId new_id);     // old's value is new_id's
+  ir::NodeId add(ir::Node n);                         // a new node (interned if on)
+  int merged() const { return merged_; }
+
+  ir::Graph finish() &&;
+
+ private:
+  using Key = std::tuple<ir::Op, ir::DType, std::vector<ir::NodeId>, uint64_t>;
+  const ir::Graph& in_;
+  ir::Graph out_;
+  std::vector<ir::NodeId> map_;
+  bool interning_;
+  std::map<Key, ir::NodeId> interned_;
+  int merged_ = 0;
+};
+
+}  // namespace gradc::passes

@@ -1,0 +1,60 @@
+// tools/gradc/cmd_emit.cpp — `gradc emit`: what the compiler made, as text.
+#include <fmt/format.h>
+
+#include "codegen/codegen.h"
+#include "ir/printer.h"
+#include "tools/gradc/commands.h"
+
+namespace gradc::cli {
+
+namespace {
+
+struct EmitOptions {
+  ProgramArgs program;
+  std::string emit = "ir";
+  bool grad = false;
+  std::vector<std::string> wrt;
+  bool print_after_all = false;
+  int opt_level = 2;
+};
+
+int run_emit(const EmitOptions& o) {
+  if (o.opt_level < 0 || o.opt_level > 3) throw UsageError("-O must be 0, 1, 2 or 3");
+  frontend::SourceFile src = load_source(o.program);
+  const ir::DType dtype = parse_dtype(o.program.dtype);
+  ir::Graph g = compile_or_report(src, dtype);
+  auto hook = [&](std::string_view name, const ir::Graph& after, bool changed) {
+    if (!o.print_after_all) return;
+    fmt::print("// ----- IR after {}{} -----\n{}", name, changed ? "" : " (unchanged)",
+               changed ? ir::print(after) : "");
+  };
+  if (o.print_after_all) fmt::print("// ----- IR after parse -----\n{}", ir::print(g));
+  g = o.grad ? differentiate(g, o.wrt, 1, hook) : optimise(g, hook);
+  const codegen::CodegenOptions cg{.dtype = dtype, .opt_level = o.opt_level};
+  if (o.emit == "ir") fmt::print("{}", ir::print(g));
+  else if (o.emit == "llvm") fmt::print("{}", codegen::emit_llvm(g, cg));
+  else fmt::print("{}", codegen::emit_asm(g, cg));
+  return 0;
+}
+
+}  // namespace
+
+void register_emit(CLI::App& app, Action& run) {
+  auto opts = std::make_shared<EmitOptions>();
+  CLI::App* cmd = app.add_subcommand("emit", "Print the graph IR, LLVM IR or assembly");
+  add_program_options(*cmd, opts->program);
+  cmd->add_option("--emit", opts->emit, "ir, llvm or asm")
+      ->check(CLI::IsMember({"ir", "llvm", "asm"}))
+      ->capture_default_str();
+  cmd->add_flag("--grad", opts->grad, "Include the gradient (forward + backward)");
+  cmd->add_option("--wrt", opts->wrt, "With --grad: differentiate by these inputs")->delimiter(',');
+  cmd->add_flag("--print-after-all", opts->print_after_all, "Print the IR after every pass");
+  cmd->add_option("-O", opts->opt_level, "LLVM optimisation level 0-3")->capture_default_str();
+  cmd->footer(
+      "\nExamples:\n  gradc emit -e 'f = ln x + exp(y)*z' --grad\n"
+      "  gradc emit -e 'f = ln x + exp(y)*z' --grad --emit llvm\n"
+      "  gradc emit prog.grad --grad --print-after-all");
+  cmd->callback([opts, &run] { run = [opts] { return run_emit(*opts); }; });
+}
+
+}  // namespace gradc::cli

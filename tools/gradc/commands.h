@@ -1,0 +1,22 @@
+// tools/gradc/commands.h — the subcommands. Each registers its options on the
+// app and sets `run` to the action to take once the command line has parsed.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "tools/gradc/driver.h"
+
+namespace gradc::cli {
+
+using Action = std::function<int()>;
+
+void register_eval(CLI::App& app, Action& run);
+void register_grad(CLI::App& app, Action& run);
+void register_graph(CLI::App& app, Action& run);
+void register_emit(CLI::App& app, Action& run);
+
+// FILE, -e PROGRAM and --dtype, shared by every command.
+void add_program_options(CLI::App& cmd, ProgramArgs& args);
+
+}  // namespace gradc::cli

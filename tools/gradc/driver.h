@@ -1,0 +1,62 @@
+// tools/gradc/driver.h — what every gradc command shares: reading the program,
+// parsing --at, running the pipeline, printing numbers, exit codes.
+#pragma once
+
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "frontend/source.h"
+#include "ir/graph.h"
+#include "passes/pass_manager.h"
+
+namespace gradc::cli {
+
+inline constexpr int kExitBadProgram = 1;
+inline constexpr int kExitBadUsage = 2;
+
+// A usage error: printed as "gradc: error: ...", exit 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// FILE or -e PROGRAM, as every command takes them.
+struct ProgramArgs {
+  std::string file;
+  std::string expr;
+  std::string dtype = "f64";
+};
+
+frontend::SourceFile load_source(const ProgramArgs& args);
+
+// The frontend, with its error rendered to stderr (file:line:col, line, caret)
+// before the CompileError goes on to main (exit 1).
+ir::Graph compile_or_report(const frontend::SourceFile& src, ir::DType dtype);
+ir::DType parse_dtype(const std::string& name);
+
+// --at x=1,y=3 (repeatable): values for exactly the graph's inputs, in its input order.
+std::vector<double> parse_at(const std::vector<std::string>& at, const ir::Graph& g);
+
+// The gradient part of the pipeline: autodiff of the first output with respect to
+// `wrt` (all inputs if empty), repeated up to `order` (2: Hessian entries too),
+// then the default optimisation passes. `hook` sees the graph after each step.
+ir::Graph differentiate(const ir::Graph& parsed, const std::vector<std::string>& wrt, int order,
+                        const passes::PassManager::AfterPass& hook = {});
+ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hook = {});
+
+// Evaluates the graph's outputs: JIT-compiled (the default) or by the interpreter.
+std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, bool interpret);
+
+// A number as gradc prints it: shortest round-trip decimal; nan, inf, -inf.
+std::string format_number(double v);
+// The same as a JSON value: non-finite numbers become the strings "nan", "inf", "-inf".
+std::string json_number(double v);
+std::string json_string(const std::string& s);
+
+// Writes a file so that a reader never sees it half-written: temp file + rename.
+void write_file_atomically(const std::string& path, const std::string& contents);
+
+}  // namespace gradc::cli

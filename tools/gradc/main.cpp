@@ -1,0 +1,59 @@
+// tools/gradc/main.cpp — the gradc command line: subcommands, errors, exit codes.
+//
+// Exit codes: 0 success, 1 a bad program (the message points into its source),
+// 2 bad usage (unknown option, missing --at value, unreadable file).
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "frontend/diagnostics.h"
+#include "tools/gradc/commands.h"
+
+namespace {
+
+constexpr const char* kAbout =
+    "gradc: a compiler for formulas and their gradients.\n"
+    "Parses a formula into a graph, differentiates it in reverse mode, optimises it,\n"
+    "JIT-compiles it with LLVM, and draws every step with Graphviz.";
+
+constexpr const char* kExamples = R"(
+Examples:
+  gradc grad -e 'f = ln x + exp(y)*z' --at x=1,y=3,z=2
+  gradc grad examples/seed.grad --at x=1,y=3,z=2 --json
+  gradc graph examples/coursework_002_1_5b.grad --at x=1,y=2,z=3 --out pictures --format svg
+  gradc emit -e 'sin(x)*exp(x)' --emit asm
+
+Run 'gradc COMMAND --help' for a command's options.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace gradc::cli;
+  CLI::App app(kAbout, "gradc");
+  app.footer(kExamples);
+  app.require_subcommand(1);
+  Action run;
+  register_eval(app, run);
+  register_grad(app, run);
+  register_graph(app, run);
+  register_emit(app, run);
+  try {
+    app.parse(argc, argv);
+    return run();
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    fmt::print(stderr, "gradc: error: {}\nRun 'gradc --help' for usage.\n", e.what());
+    return kExitBadUsage;
+  } catch (const gradc::frontend::CompileError&) {
+    return kExitBadProgram;  // already rendered by the command, which holds the source
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "gradc: error: {}\n", e.what());
+    return kExitBadUsage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "gradc: error: {}\n", e.what());
+    return kExitBadProgram;
+  }
+}
