@@ -59,6 +59,7 @@ class Parser {
 
   AstId grad_node(AstId of, AstId wrt, SourceLoc loc);
   [[noreturn]] void unknown_function(const Token& name);
+  bool defines_function() const;
   [[noreturn]] void unexpected_after_statement();
 
   const Token& cur() const { return lexed_.tokens[pos_]; }
@@ -109,7 +110,8 @@ class Parser {
   struct Nesting {
     explicit Nesting(Parser& p) : parser(p) {
       if (++parser.depth_ > kMaxNesting)
-        parser.fail(parser.here(), fmt::format("expression nested too deeply (limit {})", kMaxNesting));
+        parser.fail(parser.here(), fmt::format("expression nested too deeply (limit {})", kMaxNesting),
+                    {"split the expression into several named statements"});
     }
     ~Nesting() { --parser.depth_; }
     Nesting(const Nesting&) = delete;
@@ -297,9 +299,23 @@ void Parser::unknown_function(const Token& name) {
     notes.push_back(fmt::format("did you mean '{}'?", g->name));
   else if (name.text == "pow")
     notes.push_back("write powers as a^b (or a**b)");
+  else if (defines_function())
+    notes.push_back("there are no function definitions: write 'f = <formula>'; its free names are the inputs");
   else if (peek().kind == Tok::LParen)
     notes.push_back("to multiply, write '*': there is no implicit multiplication");
   fail(name.loc, fmt::format("unknown function '{}'", name.text), std::move(notes));
+}
+
+// "f(x) = x^2": a name and '(' starting a statement that has an '=' further on.
+bool Parser::defines_function() const {
+  if (pos_ > 0 && lexed_.tokens[pos_ - 1].kind != Tok::Newline && lexed_.tokens[pos_ - 1].kind != Tok::Semi)
+    return false;
+  for (size_t i = pos_; i < lexed_.tokens.size(); ++i) {
+    const Tok k = lexed_.tokens[i].kind;
+    if (k == Tok::Assign) return true;
+    if (k == Tok::Newline || k == Tok::Semi || k == Tok::Eof || k == Tok::Error) return false;
+  }
+  return false;
 }
 
 void Parser::unexpected_after_statement() {

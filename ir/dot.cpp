@@ -100,10 +100,12 @@ Naming name_nodes(const Graph& g) {
   int h = 0, d = 0;
   for (NodeId id = 0; id < g.size(); ++id) {  // forward names first: adjoints refer to them
     const Node& n = g[id];
-    if (n.role == Role::Backward || adjoint_of[id] != kNoNode) continue;
+    // Forward nodes and inputs keep their forward names even when simplification
+    // made them some node's adjoint too (∂f/∂z = exp(y) is still h2).
+    if (n.role == Role::Backward || (n.role == Role::Const && adjoint_of[id] != kNoNode)) continue;
     if (n.op == Op::Const) nm.name[id] = number(n.value);
     else if (!n.name.empty()) nm.name[id] = n.name;
-    else if (!nm.output[id].empty()) nm.name[id] = nm.output[id];
+    else if (!nm.output[id].empty() && nm.output[id] == nm.f) nm.name[id] = nm.f;  // not df/dz
     else nm.name[id] = fmt::format("h{}", ++h);
   }
   for (NodeId id = 0; id < g.size(); ++id) {

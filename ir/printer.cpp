@@ -18,12 +18,14 @@ std::string type_of(const Node& n) {
 }
 
 // Notes after '#': the user's name for the value, and what backward nodes are for.
-std::string notes(const Graph& g, NodeId id, const std::vector<NodeId>& adjoint_of,
+std::string notes(const Graph& g, NodeId id, const std::vector<std::vector<NodeId>>& adjoint_of,
                   const ValueNames& names) {
   std::vector<std::string> parts;
   const Node& n = g[id];
   if (!n.name.empty() && n.op != Op::Input) parts.push_back(n.name);
-  if (adjoint_of[id] != kNoNode) parts.push_back("adjoint of " + names[adjoint_of[id]]);
+  std::vector<std::string> of;
+  for (NodeId fwd : adjoint_of[id]) of.push_back(names[fwd]);
+  if (!of.empty()) parts.push_back(fmt::format("adjoint of {}", fmt::join(of, ", ")));
   else if (n.role == Role::Backward) parts.push_back("backward");
   return parts.empty() ? "" : "  # " + fmt::format("{}", fmt::join(parts, ", "));
 }
@@ -32,9 +34,9 @@ std::string notes(const Graph& g, NodeId id, const std::vector<NodeId>& adjoint_
 
 std::string print(const Graph& g, std::string_view func_name) {
   ValueNames names(g);
-  std::vector<NodeId> adjoint_of(g.size(), kNoNode);
+  std::vector<std::vector<NodeId>> adjoint_of(g.size());
   for (NodeId id = 0; id < g.size(); ++id)
-    if (g[id].adjoint != kNoNode && g[id].adjoint < g.size()) adjoint_of[g[id].adjoint] = id;
+    if (g[id].adjoint != kNoNode && g[id].adjoint < g.size()) adjoint_of[g[id].adjoint].push_back(id);
 
   std::vector<std::string> params;
   for (NodeId id : g.inputs()) params.push_back(names[id] + ": " + type_of(g[id]));

@@ -83,7 +83,7 @@ TEST_CASE("frontend: golden error messages", "[frontend][golden]") {
 TEST_CASE("frontend: 10,000 nested parentheses stop at the depth limit", "[frontend]") {
   const std::string text = "f = " + std::string(10'000, '(') + "x" + std::string(10'000, ')');
   const std::string out = quick_error_of(text);
-  CHECK(starts_with(out, "gen.grad:1:260: error: expression nested too deeply (limit 256)\n"));
+  CHECK(starts_with(out, "gen.grad:1:261: error: expression nested too deeply (limit 256)\n"));
   // Prefix signs, juxtaposed applications and power chains count as nesting too.
   std::string minus = "f = ", ln = "f = ", powers = "f = x";
   for (int i = 0; i < 10'000; ++i) minus += "-", ln += "ln ", powers += "^x";
@@ -154,4 +154,25 @@ TEST_CASE("frontend: CompileError carries the diagnostic", "[frontend]") {
     CHECK(e.diag.loc.len == 3);
     CHECK(e.diag.notes == std::vector<std::string>{"did you mean 'ln'?"});
   }
+}
+
+TEST_CASE("frontend: render aligns the caret under multi-byte characters and tabs", "[frontend]") {
+  using frontend::Diagnostic;
+  const SourceFile src("t.grad", "\xcf\x80\t= x + yy\nnext");
+  // 'yy' starts at byte 9 (π is two bytes): one display cell per character.
+  CHECK(frontend::render(src, Diagnostic{{9, 2}, "here", {"a note"}}) ==
+        "t.grad:1:10: error: here\n"
+        "\xcf\x80\t= x + yy\n"
+        " \t      ^~\n"
+        "note: a note\n");
+  // A span running past the end of its line is cut at the line's end.
+  CHECK(frontend::render(src, Diagnostic{{9, 50}, "long", {}}) ==
+        "t.grad:1:10: error: long\n"
+        "\xcf\x80\t= x + yy\n"
+        " \t      ^~\n");
+  // A caret at the very end of the text.
+  CHECK(frontend::render(src, Diagnostic{{15, 0}, "end", {}}) ==
+        "t.grad:2:5: error: end\n"
+        "next\n"
+        "    ^\n");
 }

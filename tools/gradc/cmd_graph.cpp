@@ -25,6 +25,24 @@ struct GraphOptions {
   bool no_grad = false;
 };
 
+// The program on one line for a picture's title: comments dropped, statements joined by "; ".
+std::string one_line(std::string_view text) {
+  std::string out, line;
+  auto flush = [&] {
+    line = line.substr(0, line.find('#'));
+    line.erase(0, line.find_first_not_of(" \t\r"));
+    line.erase(line.find_last_not_of(" \t\r") + 1);
+    if (!line.empty()) out += (out.empty() ? "" : "; ") + line;
+    line.clear();
+  };
+  for (char c : text) {
+    if (c == '\n') flush();
+    else line += c;
+  }
+  flush();
+  return out.size() > 80 ? out.substr(0, 77) + "..." : out;
+}
+
 bool have_dot() { return std::system("command -v dot >/dev/null 2>&1") == 0; }
 
 std::string shell_quote(const std::string& s) {
@@ -35,16 +53,22 @@ std::string shell_quote(const std::string& s) {
 
 class StepWriter {
  public:
-  StepWriter(const GraphOptions& o, const ir::Graph& parsed)
-      : o_(o), render_(o.format != "dot" && have_dot()) {
-    if (!o.at.empty()) at_ = parse_at(o.at, parsed);
+  StepWriter(const GraphOptions& o, const ir::Graph& parsed, std::string formula)
+      : o_(o), render_(o.format != "dot" && have_dot()), formula_(std::move(formula)) {
+    if (!o.at.empty()) {
+      at_ = parse_at(o.at, parsed);
+      std::vector<std::string> parts;
+      for (size_t i = 0; i < at_.size(); ++i)
+        parts.push_back(fmt::format("{}={}", parsed[parsed.inputs()[i]].name, format_number(at_[i])));
+      formula_ += fmt::format("   at {}", fmt::join(parts, ", "));
+    }
     std::filesystem::create_directories(o.out_dir);
   }
 
   void write(std::string_view step, const ir::Graph& g) {
     std::vector<double> values;
     ir::DotOptions dot;
-    dot.title = fmt::format("{:02} {}", index_, step);
+    dot.title = fmt::format("{:02} {}:  {}", index_, step, formula_);
     if (!o_.at.empty()) {
       values = runtime::interpret_all(g, at_);
       dot.values = &values;
@@ -77,6 +101,7 @@ class StepWriter {
 
   const GraphOptions& o_;
   bool render_;
+  std::string formula_;
   std::vector<double> at_;
   int index_ = 0;
   std::vector<std::string> written_;
@@ -85,7 +110,7 @@ class StepWriter {
 int run_graph(const GraphOptions& o) {
   frontend::SourceFile src = load_source(o.program);
   ir::Graph parsed = compile_or_report(src, parse_dtype(o.program.dtype));
-  StepWriter steps(o, parsed);
+  StepWriter steps(o, parsed, one_line(src.text()));
   steps.write("parsed", parsed);
   auto hook = [&](std::string_view name, const ir::Graph& g, bool) { steps.write(name, g); };
   if (o.no_grad) optimise(parsed, hook);

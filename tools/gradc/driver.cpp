@@ -92,6 +92,8 @@ std::vector<double> parse_at(const std::vector<std::string>& at, const ir::Graph
       if (eq == std::string::npos || eq == 0)
         throw UsageError(fmt::format("--at: expected NAME=VALUE, got '{}'", binding));
       std::string name = binding.substr(0, eq);
+      name.erase(0, name.find_first_not_of(" \t"));
+      name.erase(name.find_last_not_of(" \t") + 1);
       if (g.find_input(name) == ir::kNoNode)
         throw UsageError(fmt::format("--at: '{}' is not an input of the program (inputs: {})", name, all));
       if (!given.emplace(name, parse_value(name, binding.substr(eq + 1))).second)
