@@ -84,6 +84,13 @@ long=x$(printf '+x%.0s' $(seq 50000))
 expect_stdout long-input '{"value": 50001}' eval -e "$long" --at x=1 --json
 printf 'f = x\0 + 1\n' > "$TMP/nul.grad"
 expect_error nul-byte 1 "NUL" eval "$TMP/nul.grad" --at x=1
+# --- golden IR: the optimised gradient of each example, as `gradc emit --grad` prints it ---
+for f in "$ROOT"/tests/golden/ir/*.grad.ir; do
+  ex="$ROOT/examples/$(basename "$f" .ir)"
+  run "golden-ir $(basename "$ex")" 0 emit "$ex" --grad || continue
+  if [ "${GRADC_UPDATE_GOLDEN:-}" = 1 ]; then cp "$TMP/out" "$f"; fi
+  diff -u "$f" "$TMP/out" >"$TMP/diff" && ok || { bad "golden-ir $(basename "$ex")" "IR differs:"; cat "$TMP/diff"; }
+done
 # --- graph and emit -----------------------------------------------------------------------
 run graph 0 graph -e "$SEED" --at x=1,y=3,z=2 --out "$TMP/pics" --format dot &&
   { [ -f "$TMP/pics/00-parsed.dot" ] && [ -f "$TMP/pics/01-autodiff.dot" ] &&

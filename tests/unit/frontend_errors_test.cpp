@@ -80,7 +80,7 @@ TEST_CASE("frontend: golden error messages", "[frontend][golden]") {
   }
 }
 
-TEST_CASE("frontend: 10,000 nested parentheses stop at the depth limit", "[frontend]") {
+TEST_CASE("frontend: 10000 nested parentheses stop at the depth limit", "[frontend]") {
   const std::string text = "f = " + std::string(10'000, '(') + "x" + std::string(10'000, ')');
   const std::string out = quick_error_of(text);
   CHECK(starts_with(out, "gen.grad:1:261: error: expression nested too deeply (limit 256)\n"));
@@ -94,7 +94,7 @@ TEST_CASE("frontend: 10,000 nested parentheses stop at the depth limit", "[front
   CHECK(quick_error_of(std::string(10'000, '(')).find("nested too deeply") != std::string::npos);
 }
 
-TEST_CASE("frontend: a NUL byte is diagnosed, not a terminator", "[frontend]") {
+TEST_CASE("frontend: a NUL byte is diagnosed and not a terminator", "[frontend]") {
   const std::string text("f = x +\0 y\n", 11);
   CHECK(quick_error_of(text) ==
         "gen.grad:1:8: error: unexpected NUL byte\n"
@@ -171,7 +171,7 @@ TEST_CASE("frontend: render aligns the caret under multi-byte characters and tab
         "\xcf\x80\t= x + yy\n"
         " \t      ^~\n");
   // A caret at the very end of the text.
-  CHECK(frontend::render(src, Diagnostic{{15, 0}, "end", {}}) ==
+  CHECK(frontend::render(src, Diagnostic{{16, 0}, "end", {}}) ==
         "t.grad:2:5: error: end\n"
         "next\n"
         "    ^\n");

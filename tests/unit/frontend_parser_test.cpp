@@ -91,7 +91,7 @@ TEST_CASE("frontend: numbers", "[frontend]") {
   CHECK(parsed("2e3") == "2000");
 }
 
-TEST_CASE("frontend: the homework seed f = ln x + exp(y)*z", "[frontend]") {
+TEST_CASE("frontend: the homework seed f = ln x + exp(y) times z", "[frontend]") {
   const ir::Graph g = compile("f = ln x + exp(y)*z\n");
   CHECK(g.input_names() == std::vector<std::string>{"x", "y", "z"});
   REQUIRE(g.outputs.size() == 1);
@@ -110,7 +110,7 @@ TEST_CASE("frontend: the homework seed f = ln x + exp(y)*z", "[frontend]") {
   CHECK(add.loc.len == 15);
 }
 
-TEST_CASE("frontend: coursework 002, shared subexpressions", "[frontend]") {
+TEST_CASE("frontend: coursework 002 shares subexpressions", "[frontend]") {
   const ir::Graph g = compile("a = x*y + z; b = (x+x)*a; w = a*b");
   CHECK(g.input_names() == std::vector<std::string>{"x", "y", "z"});
   REQUIRE(g.outputs.size() == 1);
@@ -125,7 +125,7 @@ TEST_CASE("frontend: coursework 002, shared subexpressions", "[frontend]") {
   CHECK(eval("a = x*y + z; b = (x+x)*a; w = a*b", {1, 2, 3}) == 5 * (2 * 5));
 }
 
-TEST_CASE("frontend: statements, comments, separators", "[frontend]") {
+TEST_CASE("frontend: statements and comments and separators", "[frontend]") {
   const std::string text =
       "# a comment line\n"
       "\n"
@@ -155,7 +155,7 @@ TEST_CASE("frontend: an output may be an input", "[frontend]") {
   CHECK(g[g.outputs[0].id].name == "x");
 }
 
-TEST_CASE("frontend: reassignment, later uses see the new value", "[frontend]") {
+TEST_CASE("frontend: after reassignment later uses see the new value", "[frontend]") {
   const ir::Graph g = compile("a = x\na = a * a\nb = a + a\na = 1\nf = b + a");
   CHECK(g.input_names() == std::vector<std::string>{"x"});
   CHECK(sexpr(g, g.outputs[0].id) == "(add (add (mul x x) (mul x x)) 1)");
