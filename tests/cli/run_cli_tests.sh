@@ -54,6 +54,19 @@ expect_stdout cw002-1.5b '{"value": 50, "grad": {"x": 90, "y": 20, "z": 20}}' \
 expect_stdout order2-cube '{"value": 8, "grad": {"x": 12}, "hessian": {"x": {"x": 12}}}' \
   grad -e 'f = x^3' --at x=2 --order 2 --json
 expect_stdout f32 '{"value": 40.17107391357422}' eval -e "$SEED" --at x=1,y=3,z=2 --dtype f32 --json
+# expect_close NAME PYTHON_EXPR_OF_j CMD...: exit 0 and the --json output j satisfies the check.
+expect_close() {
+  local name=$1 check=$2; shift 2
+  run "$name" 0 "$@" || return
+  python3 -c "import json, math, sys; j = json.load(open(sys.argv[1])); sys.exit(0 if ($check) else 1)" \
+    "$TMP/out" && ok || bad "$name" "check '$check' failed on: $(cat "$TMP/out")"
+}
+# second order: (sin x · e^x)'' = 2 cos x · e^x
+expect_close order2-sin-exp 'abs(j["hessian"]["x"]["x"] - 2*math.cos(0.5)*math.exp(0.5)) < 1e-14' \
+  grad -e 'f = sin(x)*exp(x)' --at x=0.5 --order 2 --json
+expect_close order2-mixed 'j["hessian"]["x"]["y"] == 1 and j["hessian"]["y"]["x"] == 1 and j["hessian"]["x"]["x"] == 2' \
+  grad -e 'f = x^2 + x*y' --at x=3,y=4 --order 2 --json
+expect_close in-language-grad 'j["value"] == 12' eval -e 'f = grad(grad(x^3, x), x)' --at x=2 --json
 # --- IEEE values are printed, as JSON strings -------------------------------------------
 expect_stdout ln-minus-one '{"value": "nan"}' eval -e 'ln(-1)' --json
 expect_stdout one-over-zero '{"value": "inf"}' eval -e '1/0' --json
