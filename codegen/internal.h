@@ -29,7 +29,9 @@ std::unique_ptr<llvm::Module> emit_module(const ir::Graph& g, ir::DType dtype,
 // emit_math.cpp: the value of node `n` given its operands' values (the op → LLVM switch).
 llvm::Value* emit_op(llvm::IRBuilder<>& b, const ir::Node& n, llvm::ArrayRef<llvm::Value*> x);
 
-// optimize.cpp: a target machine for the host CPU, and the O-level pipeline with libmvec.
+// optimize.cpp: LLVM's host target registration, once per process (the registry
+// is not thread-safe); a target machine for the host CPU, and the O-level pipeline with libmvec.
+void init_llvm_targets();
 std::unique_ptr<llvm::TargetMachine> host_target_machine();
 void optimize(llvm::Module& m, llvm::TargetMachine& tm, int opt_level);
 

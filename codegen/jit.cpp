@@ -1,10 +1,10 @@
 // codegen/jit.cpp — the process-wide ORC LLJIT: add a module, find its entries, remove it.
 #include <stdexcept>
 
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/DynamicLibrary.h>
-#include <llvm/Support/TargetSelect.h>
 
 #include "codegen/internal.h"
 
@@ -29,14 +29,23 @@ void add_symbol_generators(llvm::orc::LLJIT& jit) {
   jit.getMainJITDylib().addGenerator(std::move(*mvec));
 }
 
+llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> concurrent_compiler(
+    llvm::orc::JITTargetMachineBuilder jtmb) {
+  return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(jtmb));
+}
+
 llvm::orc::LLJIT* create_jit() {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::InitializeNativeTargetAsmParser();
+  init_llvm_targets();
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();  // CPU name + features
   if (!jtmb) fail(jtmb.takeError());
   jtmb->setCodeGenOptLevel(llvm::CodeGenOptLevel::Default);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  // Each module gets its own TargetMachine: the default compiler shares one,
+  // which breaks when compile() runs on several threads. Compilation itself
+  // stays on the calling thread (no thread pool: a hand-off costs latency).
+  auto jit = llvm::orc::LLJITBuilder()
+                 .setJITTargetMachineBuilder(std::move(*jtmb))
+                 .setCompileFunctionCreator(concurrent_compiler)
+                 .create();
   if (!jit) fail(jit.takeError());
   add_symbol_generators(**jit);
   return jit->release();

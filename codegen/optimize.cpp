@@ -11,8 +11,6 @@
 
 namespace gradc::codegen::detail {
 
-namespace {
-
 void init_llvm_targets() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -21,6 +19,8 @@ void init_llvm_targets() {
     llvm::InitializeNativeTargetAsmParser();
   });
 }
+
+namespace {
 
 #define VD(scalar, vector, vf, abi) llvm::VecDesc(scalar, vector, llvm::ElementCount::getFixed(vf), false, abi)
 

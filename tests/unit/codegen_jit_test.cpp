@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "codegen/codegen.h"
@@ -133,6 +134,29 @@ TEST_CASE("seed formula ln x + exp(y)*z at (1,3,2) is 2e^3", "[codegen]") {
       CHECK(close_f64(out[0], want, 1));
     }
   }
+}
+
+TEST_CASE("compiling from several threads at once is safe", "[codegen]") {
+  const double want = 2 * std::exp(3.0);
+  std::vector<int> ok(4, 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < ok.size(); ++t)
+    threads.emplace_back([&ok, t, want] {
+      for (int i = 0; i < 5; ++i) {
+        codegen::CompiledFunction fn = codegen::compile(seed_graph(ir::DType::F64));
+        double in[3] = {1, 3, 2}, out[1];
+        fn.call(in, out);
+        ok[t] += close_f64(out[0], want, 1);
+      }
+    });
+  for (std::thread& th : threads) th.join();
+  for (int n : ok) CHECK(n == 5);
+}
+
+TEST_CASE("non-scalar graphs are refused with runtime_error", "[codegen]") {
+  ir::Graph g = seed_graph(ir::DType::F64);
+  g[g.outputs[0].id].shape.dims = {4};
+  CHECK_THROWS_AS(codegen::compile(g), std::runtime_error);
 }
 
 TEST_CASE("emit_llvm of a batch exp calls libmvec on vectors", "[codegen]") {
