@@ -72,7 +72,8 @@ CompiledFunction compile(const ir::Graph& g, const CodegenOptions& opts) {
   std::unique_ptr<llvm::TargetMachine> tm = detail::host_target_machine();
   detail::EntryNames names = fresh_names();
   std::unique_ptr<llvm::Module> m = detail::emit_module(g, opts.dtype, *ctx, names, *tm);
-  detail::optimize(*m, *tm, opts.opt_level);
+  detail::optimize(*m, *tm, detail::effective_opt_level(g, opts.opt_level));
+  if (g.size() > detail::kLargeGraphNodes) detail::mark_large_module(*m);
   auto impl = std::make_unique<CompiledFunction::Impl>();
   impl->num_inputs = g.inputs().size();
   impl->num_outputs = g.outputs.size();

@@ -35,6 +35,14 @@ void init_llvm_targets();
 std::unique_ptr<llvm::TargetMachine> host_target_machine();
 void optimize(llvm::Module& m, llvm::TargetMachine& tm, int opt_level);
 
+// Graphs above this many nodes are compiled for compile time, not run time: IR at
+// most O1 and LLVM's fast code generator (O2 on a 50,000-node sum takes 16 s,
+// this under a second). Each node is evaluated once per call, so the loss is small.
+inline constexpr size_t kLargeGraphNodes = 4000;
+int effective_opt_level(const ir::Graph& g, int opt_level);
+void mark_large_module(llvm::Module& m);        // tells the JIT's compiler
+bool is_large_module(const llvm::Module& m);
+
 // jit.cpp: the process-wide LLJIT. add_module returns the tracker owning the code.
 struct JitEntries {
   llvm::orc::ResourceTrackerSP tracker;

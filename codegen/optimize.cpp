@@ -1,4 +1,5 @@
 // codegen/optimize.cpp — host target machine and the new-pass-manager pipeline with libmvec.
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -82,6 +83,16 @@ std::unique_ptr<llvm::TargetMachine> host_target_machine() {
   if (!tm) throw std::runtime_error("codegen: " + llvm::toString(tm.takeError()));
   return std::move(*tm);
 }
+
+int effective_opt_level(const ir::Graph& g, int opt_level) {
+  return g.size() > kLargeGraphNodes ? std::min(opt_level, 1) : opt_level;
+}
+
+void mark_large_module(llvm::Module& m) {
+  m.addModuleFlag(llvm::Module::Warning, "gradc.large", 1);
+}
+
+bool is_large_module(const llvm::Module& m) { return m.getModuleFlag("gradc.large") != nullptr; }
 
 void optimize(llvm::Module& m, llvm::TargetMachine& tm, int opt_level) {
   llvm::LoopAnalysisManager lam;

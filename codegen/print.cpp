@@ -19,7 +19,7 @@ std::string emit_llvm(const ir::Graph& g, const CodegenOptions& opts) {
   llvm::LLVMContext ctx;
   std::unique_ptr<llvm::TargetMachine> tm = detail::host_target_machine();
   std::unique_ptr<llvm::Module> m = detail::emit_module(g, opts.dtype, ctx, kNames, *tm);
-  detail::optimize(*m, *tm, opts.opt_level);
+  detail::optimize(*m, *tm, detail::effective_opt_level(g, opts.opt_level));
   std::string text;
   llvm::raw_string_ostream os(text);
   m->print(os, nullptr);
@@ -30,7 +30,8 @@ std::string emit_asm(const ir::Graph& g, const CodegenOptions& opts) {
   llvm::LLVMContext ctx;
   std::unique_ptr<llvm::TargetMachine> tm = detail::host_target_machine();
   std::unique_ptr<llvm::Module> m = detail::emit_module(g, opts.dtype, ctx, kNames, *tm);
-  detail::optimize(*m, *tm, opts.opt_level);
+  detail::optimize(*m, *tm, detail::effective_opt_level(g, opts.opt_level));
+  if (g.size() > detail::kLargeGraphNodes) tm->setOptLevel(llvm::CodeGenOptLevel::None);
   llvm::SmallString<4096> text;
   llvm::raw_svector_ostream os(text);
   llvm::legacy::PassManager pm;  // LLVM 19's code generator still runs on the legacy manager
