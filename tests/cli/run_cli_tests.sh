@@ -80,6 +80,7 @@ expect_error extra-at 2 "'w' is not an input" grad -e "$SEED" --at x=1,y=3,z=2,w
 expect_error twice-at 2 "'x' is given twice" eval -e "$SEED" --at x=1,x=2,y=3,z=2
 expect_error bad-number 2 "is not a number" eval -e "$SEED" --at x=abc,y=3,z=2
 expect_error bad-wrt 2 "'q' is not an input" grad -e "$SEED" --at x=1,y=3,z=2 --wrt q
+expect_error twice-wrt 2 "'x' is given twice" grad -e "$SEED" --at x=1,y=3,z=2 --wrt x,x
 expect_error no-program 2 "no program" eval --at x=1
 expect_error no-file 2 "cannot open" eval /nonexistent.grad
 expect_error unknown-option 2 "gradc: error" eval -e x --frobnicate

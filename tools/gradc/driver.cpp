@@ -120,6 +120,9 @@ ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hoo
 
 ir::Graph differentiate(const ir::Graph& parsed, const std::vector<std::string>& wrt, int order,
                         const passes::PassManager::AfterPass& hook) {
+  std::set<std::string> seen;
+  for (const std::string& name : wrt)
+    if (!seen.insert(name).second) throw UsageError(fmt::format("--wrt: '{}' is given twice", name));
   for (const std::string& name : wrt)
     if (parsed.find_input(name) == ir::kNoNode)
       throw UsageError(fmt::format("--wrt: '{}' is not an input of the program (inputs: {})", name,
