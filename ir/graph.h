@@ -33,12 +33,16 @@ struct Node {
   SourceLoc loc;                // where the user wrote it; backward nodes: their forward node's
   Role role = Role::Forward;
   NodeId adjoint = kNoNode;     // set by autodiff: the node holding d(output)/d(this)
+
+  bool operator==(const Node&) const = default;
 };
 
 // A named result of the graph: the program's value, a gradient, a Hessian entry.
 struct Output {
   std::string name;
   NodeId id;
+
+  bool operator==(const Output&) const = default;
 };
 
 class Graph {
@@ -56,6 +60,9 @@ class Graph {
   std::vector<std::string> input_names() const;
 
   std::vector<Output> outputs;
+
+  // Same nodes in the same order, same outputs (what "a pass changed nothing" means).
+  bool operator==(const Graph& o) const { return nodes_ == o.nodes_ && outputs == o.outputs; }
 
  private:
   std::vector<Node> nodes_;

@@ -9,10 +9,11 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 pass=0 fail=0
 
-# run NAME EXPECTED_EXIT CMD...: runs gradc with a 5 s limit, keeps stdout/stderr.
+# run NAME EXPECTED_EXIT CMD...: runs gradc with a time limit (5 s; sanitizer builds set
+# GRADC_CLI_TIMEOUT higher), keeps stdout/stderr.
 run() {
   local name=$1 want=$2; shift 2
-  timeout 5 "$GRADC" "$@" >"$TMP/out" 2>"$TMP/err"
+  timeout "${GRADC_CLI_TIMEOUT:-5}" "$GRADC" "$@" >"$TMP/out" 2>"$TMP/err"
   local got=$?
   if [ "$got" -ne "$want" ]; then
     echo "FAIL $name: exit $got, expected $want"; sed 's/^/  stderr: /' "$TMP/err" | head -5
