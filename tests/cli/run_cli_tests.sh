@@ -110,6 +110,11 @@ done
 run graph 0 graph -e "$SEED" --at x=1,y=3,z=2 --out "$TMP/pics" --format dot &&
   { [ -f "$TMP/pics/00-parsed.dot" ] && [ -f "$TMP/pics/01-autodiff.dot" ] &&
     grep -q '40.1711' "$TMP/pics/01-autodiff.dot" && ok || bad graph "missing pictures or values"; }
+# Without Graphviz on PATH: DOT is still written, and the note says how to render it.
+mkdir -p "$TMP/nobin"
+if PATH="$TMP/nobin" "$GRADC" graph -e "$SEED" --out "$TMP/nodot" --format svg >"$TMP/out" 2>"$TMP/err" &&
+   [ -f "$TMP/nodot/01-autodiff.dot" ] && grep -q "apt-get install graphviz" "$TMP/err"; then ok
+else bad no-dot "expected DOT files and a note: $(cat "$TMP/err")"; fi
 run emit-ir 0 emit -e "$SEED" --grad && { grep -q 'return f = ' "$TMP/out" && ok || bad emit-ir "no return"; }
 run emit-llvm 0 emit -e "$SEED" --emit llvm && { grep -q 'define' "$TMP/out" && ok || bad emit-llvm "no define"; }
 run emit-asm 0 emit -e "$SEED" --emit asm && { grep -q 'ret' "$TMP/out" && ok || bad emit-asm "no ret"; }
