@@ -26,17 +26,19 @@ static_assert(std::endian::native == std::endian::little, "npy.cpp assumes a lit
 namespace {
 
 constexpr std::string_view kMagic = "\x93NUMPY";
-constexpr size_t kAlign = 64;                  // numpy's ARRAY_ALIGN: data starts 64-aligned
-constexpr size_t kMaxHeaderV2 = size_t{1} << 20;  // v1's length field caps it at 64 KiB anyway
-constexpr size_t kMaxDims = 64;                // numpy 2's NPY_MAXDIMS
-constexpr size_t kGrowthAxisMaxDigits = 21;    // numpy pads the header so shape[0] can grow
+constexpr size_t kAlign = 64;                     // numpy's ARRAY_ALIGN: data starts 64-aligned
+constexpr size_t kMaxHeaderV2 = size_t{1} << 20;  // v1's 2-byte length caps it at 64 KiB anyway
+constexpr size_t kMaxDims = 64;                   // numpy 2's NPY_MAXDIMS
+constexpr size_t kGrowthAxisMaxDigits = 21;       // numpy pads the header so shape[0] can grow
 
 [[noreturn]] void fail(const std::string& name, std::string_view problem) {
   throw NpyError(fmt::format("{}: {}", name, problem));
 }
 
-// Header bytes may be anything (a corrupt file): escape what would garble a terminal.
+// Header bytes may be anything (a corrupt file): escape what would garble a terminal. The
+// padding numpy appends is dropped, it would only push the interesting part off the screen.
 std::string printable(std::string_view s, size_t limit = 100) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.remove_suffix(1);
   std::string out;
   for (size_t i = 0; i < s.size() && i < limit; ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -99,7 +101,8 @@ class HeaderParser {
     if (pos_ != text_.size()) malformed("unexpected text after the closing '}'");
     const char* keys[3] = {"descr", "fortran_order", "shape"};
     for (int i = 0; i < 3; ++i)
-      if (!seen[i]) fail(name_, fmt::format("header has no '{}' key: {}", keys[i], printable(text_)));
+      if (!seen[i])
+        fail(name_, fmt::format("header has no '{}' key: {}", keys[i], printable(text_)));
     return h;
   }
 
@@ -178,7 +181,8 @@ class HeaderParser {
     skip_ws();
     if (eat(')')) return shape;
     for (;;) {
-      if (shape.size() == kMaxDims) fail(name_, fmt::format("too many dimensions (> {})", kMaxDims));
+      if (shape.size() == kMaxDims)
+        fail(name_, fmt::format("too many dimensions (> {})", kMaxDims));
       shape.push_back(parse_dim());
       skip_ws();
       const bool comma = eat(',');
@@ -192,7 +196,8 @@ class HeaderParser {
   }
 
   int64_t parse_dim() {
-    if (peek() == '-') fail(name_, fmt::format("negative dimension in shape: {}", printable(text_)));
+    if (peek() == '-')
+      fail(name_, fmt::format("negative dimension in shape: {}", printable(text_)));
     if (peek() < '0' || peek() > '9') malformed("expected a dimension (an integer) in 'shape'");
     int64_t value = 0;
     while (peek() >= '0' && peek() <= '9') {
@@ -250,7 +255,8 @@ Prefix parse_prefix(std::span<const std::byte> bytes, const std::string& name) {
   if (major < 1 || major > 3 || minor != 0)
     fail(name, fmt::format("unsupported .npy format version {}.{}", major, minor));
   const size_t len_bytes = major == 1 ? 2 : 4;
-  if (bytes.size() < 8 + len_bytes) fail(name, fmt::format("truncated header ({} bytes)", bytes.size()));
+  if (bytes.size() < 8 + len_bytes)
+    fail(name, fmt::format("truncated header ({} bytes)", bytes.size()));
   size_t len = 0;
   for (size_t i = 0; i < len_bytes; ++i) len |= size_t{p[8 + i]} << (8 * i);  // little-endian
   if (len > kMaxHeaderV2)
@@ -312,7 +318,8 @@ size_t NpyArray::count() const {
 
 void NpyArray::check_view(NpyDType wanted) const {
   if (wanted != dtype)
-    throw NpyError(fmt::format("array: dtype is '{}', not '{}'", npy_descr(dtype), npy_descr(wanted)));
+    throw NpyError(
+        fmt::format("array: dtype is '{}', not '{}'", npy_descr(dtype), npy_descr(wanted)));
   if (data.size() != count() * npy_itemsize(dtype))
     throw NpyError(fmt::format("array: shape {} needs {} bytes of data, has {}", shape_repr(shape),
                                count() * npy_itemsize(dtype), data.size()));
@@ -358,7 +365,8 @@ NpyArray read_npy(const std::string& path) {
   std::vector<std::byte> bytes;
   std::byte chunk[1 << 16];
   size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
+  while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0)
+    bytes.insert(bytes.end(), chunk, chunk + n);
   if (std::ferror(f.get())) fail(path, fmt::format("cannot read: {}", std::strerror(errno)));
   return parse_npy(bytes, path);
 }

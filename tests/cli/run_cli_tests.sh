@@ -54,7 +54,9 @@ expect_stdout cw002-1.5b '{"value": 50, "grad": {"x": 90, "y": 20, "z": 20}}' \
   grad "$ROOT/examples/coursework_002_1_5b.grad" --at x=1,y=2,z=3 --json
 expect_stdout order2-cube '{"value": 8, "grad": {"x": 12}, "hessian": {"x": {"x": 12}}}' \
   grad -e 'f = x^3' --at x=2 --order 2 --json
-expect_stdout f32 '{"value": 40.17107391357422}' eval -e "$SEED" --at x=1,y=3,z=2 --dtype f32 --json
+expect_stdout f32 '{"value": 40.171074}' eval -e "$SEED" --at x=1,y=3,z=2 --dtype f32 --json
+expect_stdout f32-grad '{"value": 40.171074, "grad": {"x": 1, "y": 40.171074, "z": 20.085537}}' \
+  grad -e "$SEED" --at x=1,y=3,z=2 --dtype f32 --json
 # expect_close NAME PYTHON_EXPR_OF_j CMD...: exit 0 and the --json output j satisfies the check.
 expect_close() {
   local name=$1 check=$2; shift 2

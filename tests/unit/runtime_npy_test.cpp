@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -120,7 +121,8 @@ bool numpy_wrote_files(const TempDir& dir) {
     return false;
   }
   std::ofstream(dir / "gen.py") << kNumpyScript;
-  const std::string cmd = fmt::format("/usr/bin/python3 '{}' '{}'", dir / "gen.py", dir.path.string());
+  const std::string cmd =
+      fmt::format("/usr/bin/python3 '{}' '{}'", dir / "gen.py", dir.path.string());
   REQUIRE(std::system(cmd.c_str()) == 0);
   return true;
 }
@@ -153,7 +155,8 @@ TEST_CASE("npy: every dtype and shape round-trips through bytes and files", "[np
   CHECK(sample(NpyDType::F32, {3, 0, 2}).count() == 0);
 }
 
-TEST_CASE("npy: encode_npy matches numpy.save byte for byte and read_npy reads numpy files", "[npy]") {
+TEST_CASE("npy: encode_npy matches numpy.save byte for byte and read_npy reads numpy files",
+          "[npy]") {
   TempDir dir;
   if (!numpy_wrote_files(dir)) return;
   for (const auto& [dt_name, dtype] : kDTypes) {
@@ -259,7 +262,8 @@ TEST_CASE("npy: every malformed input is a clear NpyError", "[npy]") {
   }
   std::string many_dims = "(";
   for (int i = 0; i < 65; ++i) many_dims += "1, ";
-  CHECK_THAT(error_of(npy_with(dict_for("<f8", many_dims + ")"), 8)), Contains("too many dimensions"));
+  CHECK_THAT(error_of(npy_with(dict_for("<f8", many_dims + ")"), 8)),
+             Contains("too many dimensions"));
 }
 
 TEST_CASE("npy: file errors name the file and say why", "[npy]") {
@@ -292,7 +296,8 @@ TEST_CASE("npy: writing replaces the whole file and invalid arrays are refused",
   CHECK_FALSE(fs::exists(dir / "bad.npy"));
   CHECK_THROWS_WITH(bad.as<double>(), Contains("needs 48 bytes"));
   CHECK_THROWS_WITH(sample(NpyDType::F64, {2}).as<float>(), Contains("dtype is '<f8', not '<f4'"));
-  CHECK_THROWS_WITH(make_npy({2, 2}, std::vector<double>{1, 2, 3}), Contains("holds 4 values, got 3"));
+  CHECK_THROWS_WITH(make_npy({2, 2}, std::vector<double>{1, 2, 3}),
+                    Contains("holds 4 values, got 3"));
   NpyArray negative = sample(NpyDType::F32, {0});
   negative.shape = {-1};
   CHECK_THROWS_WITH(encode_npy(negative), Contains("negative dimension"));
@@ -327,6 +332,14 @@ TEST_CASE("npy: truncated and corrupted files never crash the parser", "[npy]") 
         mutated[i] = c;
         failures += !survives(mutated);
       }
+    }
+    // Several bytes at once, at random places: reaches states one change cannot.
+    std::mt19937 rng(12345);
+    for (int round = 0; round < 5000; ++round) {
+      std::string mutated = valid;
+      for (int k = 0; k < 1 + round % 4; ++k)
+        mutated[rng() % mutated.size()] = specials[rng() % specials.size()];
+      failures += !survives(mutated.substr(0, mutated.size() - rng() % 3));
     }
     CHECK(failures == 0);
   }

@@ -17,11 +17,12 @@ struct EvalOptions {
 
 int run_eval(const EvalOptions& o) {
   frontend::SourceFile src = load_source(o.program);
-  ir::Graph g = compile_or_report(src, parse_dtype(o.program.dtype));
+  const ir::DType dtype = parse_dtype(o.program.dtype);
+  ir::Graph g = compile_or_report(src, dtype);
   const std::vector<double> at = parse_at(o.at, g);
   const double value = evaluate(optimise(g), at, o.interpret).front();
-  if (o.json) fmt::print("{{\"value\": {}}}\n", json_number(value));
-  else fmt::print("{} = {}\n", g.outputs.front().name, format_number(value));
+  if (o.json) fmt::print("{{\"value\": {}}}\n", json_number(value, dtype));
+  else fmt::print("{} = {}\n", g.outputs.front().name, format_number(value, dtype));
   return 0;
 }
 

@@ -17,18 +17,19 @@ struct GradOptions {
 };
 
 // {"value": v, "grad": {"x": gx, ...}[, "hessian": {"x": {"x": hxx, ...}, ...}]}
-std::string to_json(const std::vector<std::string>& wrt, const std::vector<double>& out, int order) {
+std::string to_json(const std::vector<std::string>& wrt, const std::vector<double>& out, int order,
+                    ir::DType t) {
   const size_t n = wrt.size();
   std::vector<std::string> grad, hessian;
   for (size_t i = 0; i < n; ++i)
-    grad.push_back(fmt::format("{}: {}", json_string(wrt[i]), json_number(out[1 + i])));
-  std::string s = fmt::format("{{\"value\": {}, \"grad\": {{{}}}", json_number(out[0]),
+    grad.push_back(fmt::format("{}: {}", json_string(wrt[i]), json_number(out[1 + i], t)));
+  std::string s = fmt::format("{{\"value\": {}, \"grad\": {{{}}}", json_number(out[0], t),
                               fmt::join(grad, ", "));
   if (order >= 2) {
     for (size_t i = 0; i < n; ++i) {
       std::vector<std::string> row;
       for (size_t j = 0; j < n; ++j)
-        row.push_back(fmt::format("{}: {}", json_string(wrt[j]), json_number(out[1 + n + i * n + j])));
+        row.push_back(fmt::format("{}: {}", json_string(wrt[j]), json_number(out[1 + n + i * n + j], t)));
       hessian.push_back(fmt::format("{}: {{{}}}", json_string(wrt[i]), fmt::join(row, ", ")));
     }
     s += fmt::format(", \"hessian\": {{{}}}", fmt::join(hessian, ", "));
@@ -39,18 +40,19 @@ std::string to_json(const std::vector<std::string>& wrt, const std::vector<doubl
 int run_grad(const GradOptions& o) {
   if (o.order < 1 || o.order > 2) throw UsageError("--order must be 1 or 2");
   frontend::SourceFile src = load_source(o.program);
-  ir::Graph parsed = compile_or_report(src, parse_dtype(o.program.dtype));
+  const ir::DType dtype = parse_dtype(o.program.dtype);
+  ir::Graph parsed = compile_or_report(src, dtype);
   const std::vector<double> at = parse_at(o.at, parsed);
   ir::Graph g = differentiate(parsed, o.wrt, o.order);
   const std::vector<double> out = evaluate(g, at, o.interpret);
   if (o.json) {
-    fmt::print("{}\n", to_json(o.wrt.empty() ? parsed.input_names() : o.wrt, out, o.order));
+    fmt::print("{}\n", to_json(o.wrt.empty() ? parsed.input_names() : o.wrt, out, o.order, dtype));
     return 0;
   }
   size_t width = 0;
   for (const ir::Output& r : g.outputs) width = std::max(width, r.name.size());
   for (size_t k = 0; k < out.size(); ++k)
-    fmt::print("{:<{}} = {}\n", g.outputs[k].name, width, format_number(out[k]));
+    fmt::print("{:<{}} = {}\n", g.outputs[k].name, width, format_number(out[k], dtype));
   return 0;
 }
 

@@ -161,14 +161,14 @@ std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, 
   return out;
 }
 
-std::string format_number(double v) {
+std::string format_number(double v, ir::DType t) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  return fmt::format("{}", v);
+  return t == ir::DType::F32 ? fmt::format("{}", static_cast<float>(v)) : fmt::format("{}", v);
 }
 
-std::string json_number(double v) {
-  return std::isfinite(v) ? fmt::format("{}", v) : "\"" + format_number(v) + "\"";
+std::string json_number(double v, ir::DType t) {
+  return std::isfinite(v) ? format_number(v, t) : "\"" + format_number(v) + "\"";
 }
 
 std::string json_string(const std::string& s) { return nlohmann::json(s).dump(); }

@@ -50,10 +50,12 @@ ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hoo
 // Evaluates the graph's outputs: JIT-compiled (the default) or by the interpreter.
 std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, bool interpret);
 
-// A number as gradc prints it: shortest round-trip decimal; nan, inf, -inf.
-std::string format_number(double v);
+// A number as gradc prints it: the shortest decimal that reads back to the same
+// value of the compute type (an f32 result prints as 40.171074, not as the double
+// 40.17107391357422); nan, inf, -inf.
+std::string format_number(double v, ir::DType t = ir::DType::F64);
 // The same as a JSON value: non-finite numbers become the strings "nan", "inf", "-inf".
-std::string json_number(double v);
+std::string json_number(double v, ir::DType t = ir::DType::F64);
 std::string json_string(const std::string& s);
 
 // Writes a file so that a reader never sees it half-written: temp file + rename.
