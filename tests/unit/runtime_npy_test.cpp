@@ -85,9 +85,20 @@ NpyArray sample(NpyDType dtype, std::vector<int64_t> shape) {
   return make_npy(shape, i64);
 }
 
+// (first, 1, ..., 1, last) with `ones` ones: long headers, to hit numpy's padding corner cases.
+std::vector<int64_t> ones_between(int64_t first, int ones, int64_t last) {
+  std::vector<int64_t> shape(static_cast<size_t>(ones) + 2, 1);
+  shape.front() = first;
+  shape.back() = last;
+  return shape;
+}
+
+// "many" needs numpy's growth-axis spaces to reach a third 64-byte block; "aligned" is exactly
+// 128 bytes before padding, where numpy pads a whole 64 more rather than none.
 const std::vector<std::pair<std::string, std::vector<int64_t>>> kShapes = {
     {"scalar", {}}, {"empty", {0}}, {"vec", {5}}, {"mat", {2, 3}}, {"cube", {2, 3, 4}},
-    {"long0", {123456789012, 0}}};
+    {"long0", {123456789012, 0}}, {"many", ones_between(2, 13, 3)},
+    {"aligned", ones_between(2, 12, 300)}};
 const std::vector<std::pair<std::string, NpyDType>> kDTypes = {
     {"f4", NpyDType::F32}, {"f8", NpyDType::F64}, {"i8", NpyDType::I64}};
 
@@ -95,7 +106,8 @@ const char* kNumpyScript = R"(
 import sys, numpy as np
 d = sys.argv[1]
 shapes = {'scalar': (), 'empty': (0,), 'vec': (5,), 'mat': (2, 3), 'cube': (2, 3, 4),
-          'long0': (123456789012, 0)}
+          'long0': (123456789012, 0), 'many': (2,) + (1,) * 13 + (3,),
+          'aligned': (2,) + (1,) * 12 + (300,)}
 for dt in ['f4', 'f8', 'i8']:
     for tag, shape in shapes.items():
         a = np.arange(int(np.prod(shape)))
