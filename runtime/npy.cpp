@@ -5,6 +5,8 @@
 // a single forward scan, so no input can make parsing slow, deep or out of bounds.
 #include "runtime/npy.h"
 
+#include "runtime/atomic_file.h"
+
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -390,23 +392,10 @@ std::string encode_npy(const NpyArray& a) {
 
 void write_npy(const std::string& path, const NpyArray& array) {
   const std::string bytes = encode_npy(array);  // first, so a bad array never touches the disk
-  const std::string tmp = path + ".tmp";
-  // stdio rather than ofstream: fwrite and fclose set errno, so the message says why.
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail(tmp, fmt::format("cannot write: {}", std::strerror(errno)));
-  int err = 0;
-  if (std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) err = errno;
-  if (std::fclose(f) != 0 && err == 0) err = errno;  // a full disk may only show here
-  if (err != 0) {
-    std::remove(tmp.c_str());
-    fail(tmp, fmt::format("cannot write: {}", std::strerror(err)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    fail(path, fmt::format("cannot write: {}", ec.message()));
+  try {
+    write_file_atomically(path, bytes);
+  } catch (const FileError& e) {
+    throw NpyError(e.what());
   }
 }
 

@@ -112,6 +112,7 @@ done
 run graph 0 graph -e "$SEED" --at x=1,y=3,z=2 --out "$TMP/pics" --format dot &&
   { [ -f "$TMP/pics/00-parsed.dot" ] && [ -f "$TMP/pics/01-autodiff.dot" ] &&
     grep -q '40.1711' "$TMP/pics/01-autodiff.dot" && ok || bad graph "missing pictures or values"; }
+expect_error bad-out-dir 2 "cannot create directory" graph -e "$SEED" --out /dev/null/pics
 # Without Graphviz on PATH: DOT is still written, and the note says how to render it.
 mkdir -p "$TMP/nobin"
 if PATH="$TMP/nobin" "$GRADC" graph -e "$SEED" --out "$TMP/nodot" --format svg >"$TMP/out" 2>"$TMP/err" &&

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "ir/dot.h"
+#include "runtime/atomic_file.h"
 #include "runtime/interpreter.h"
 #include "tools/gradc/commands.h"
 
@@ -62,7 +63,10 @@ class StepWriter {
         parts.push_back(fmt::format("{}={}", parsed[parsed.inputs()[i]].name, format_number(at_[i])));
       formula_ += fmt::format("   at {}", fmt::join(parts, ", "));
     }
-    std::filesystem::create_directories(o.out_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(o.out_dir, ec);
+    if (ec)
+      throw UsageError(fmt::format("--out: cannot create directory '{}': {}", o.out_dir, ec.message()));
   }
 
   void write(std::string_view step, const ir::Graph& g) {
@@ -74,7 +78,7 @@ class StepWriter {
       dot.values = &values;
     }
     const std::string base = fmt::format("{}/{:02}-{}", o_.out_dir, index_++, step);
-    write_file_atomically(base + ".dot", ir::to_dot(g, dot));
+    runtime::write_file_atomically(base + ".dot", ir::to_dot(g, dot));
     written_.push_back(base + ".dot");
     if (render_) render(base);
   }

@@ -173,17 +173,4 @@ std::string json_number(double v, ir::DType t) {
 
 std::string json_string(const std::string& s) { return nlohmann::json(s).dump(); }
 
-void write_file_atomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.flush();
-    if (!out) throw UsageError(fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw UsageError(fmt::format("cannot write '{}': {}", path, ec.message()));
-}
-
 }  // namespace gradc::cli

@@ -58,7 +58,4 @@ std::string format_number(double v, ir::DType t = ir::DType::F64);
 std::string json_number(double v, ir::DType t = ir::DType::F64);
 std::string json_string(const std::string& s);
 
-// Writes a file so that a reader never sees it half-written: temp file + rename.
-void write_file_atomically(const std::string& path, const std::string& contents);
-
 }  // namespace gradc::cli
