@@ -12,6 +12,7 @@
 #include "frontend/frontend.h"
 #include "frontend/parser.h"
 #include "ir/builder.h"
+#include "ir/check.h"
 #include "passes/autodiff.h"
 
 namespace gradc::frontend {
@@ -102,7 +103,7 @@ NodeId Lowerer::lower_node(const AstNode& n) {
     case AstKind::Binary: return b_.binary(n.op, value_[n.a], value_[n.b]);
     case AstKind::Grad: return grad(n);
   }
-  fail(n.loc, "internal error: unknown AST node");
+  GRADC_UNREACHABLE("unknown AST node kind");
 }
 
 NodeId Lowerer::name(const AstNode& n) {
