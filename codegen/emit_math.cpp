@@ -98,6 +98,8 @@ Value* emit_op(B& b, const ir::Node& n, llvm::ArrayRef<Value*> x) {
     case Op::Cos: return intrinsic(b, llvm::Intrinsic::cos, x);
     case Op::Tan: return libm(b, "tan", x[0]);
     case Op::Tanh: return libm(b, "tanh", x[0]);
+    case Op::Erf: return libm(b, "erf", x[0]);
+    case Op::StopGrad: return x[0];
     case Op::Sigmoid: return sigmoid(b, x[0]);
     // relu(x) = x <= 0 ? 0 : x   — NaN fails the compare and stays NaN
     case Op::Relu: return b.CreateSelect(b.CreateFCmpOLE(x[0], zero(x[0])), zero(x[0]), x[0]);
@@ -109,6 +111,9 @@ Value* emit_op(B& b, const ir::Node& n, llvm::ArrayRef<Value*> x) {
     case Op::Ge: return b.CreateSelect(b.CreateFCmpOGE(x[0], x[1]), cst(x[0], 1), zero(x[0]));
     // select(c, t, f) = c != 0 ? t : f   — unordered compare: a NaN condition picks t, as in C++
     case Op::Select: return b.CreateSelect(b.CreateFCmpUNE(x[0], zero(x[0])), x[1], x[2]);
+    case Op::Broadcast: case Op::Reshape: case Op::Transpose: case Op::Sum: case Op::ReduceMax:
+    case Op::MatMul: case Op::OneHot:
+      GRADC_UNREACHABLE("codegen: tensor ops are emitted as loops, not scalar math");
   }
   GRADC_UNREACHABLE("codegen: unknown op");
 }

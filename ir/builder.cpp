@@ -1,6 +1,10 @@
-// ir/builder.cpp — node constructors. Scalars only for now: every value is
-// shape [] of the builder's dtype; tensors will add broadcasting here.
+// ir/builder.cpp — node constructors with shape inference.
 #include "ir/builder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
 
 #include "ir/check.h"
 
@@ -12,13 +16,21 @@ Node Builder::node(Op op, Role role) const {
   n.dtype = dtype_;
   n.loc = loc_;
   n.role = role;
+  n.group = group_;
   return n;
 }
 
 NodeId Builder::input(std::string_view name) {
   if (NodeId id = g_.find_input(name); id != kNoNode) return id;
-  Node n = node(Op::Input, Role::Input);
+  return input(name, Shape{}, Role::Input);
+}
+
+NodeId Builder::input(std::string_view name, Shape shape, Role role) {
+  GRADC_ASSERT(g_.find_input(name) == kNoNode, "input declared twice");
+  Node n = node(Op::Input, role);
   n.name = std::string(name);
+  n.shape = std::move(shape);
+  n.group.clear();
   return g_.add(std::move(n));
 }
 
@@ -29,14 +41,147 @@ NodeId Builder::constant(double v) {
 }
 
 NodeId Builder::make(Op op, const std::vector<NodeId>& operands) {
-  GRADC_ASSERT(op != Op::Input && op != Op::Const, "leaves are made by input()/constant()");
+  GRADC_ASSERT(is_elementwise(op), "make() builds elementwise ops");
   Node n = node(op, role_);
   n.inputs = operands;
+  n.shape = g_[operands[0]].shape;
+  for (size_t i = 1; i < operands.size(); ++i)
+    n.shape = broadcast_shapes(mnemonic(op), n.shape, g_[operands[i]].shape, &g_.dim_names);
   return g_.add(std::move(n));
 }
 
 NodeId Builder::unary(Op op, NodeId a) { return make(op, {a}); }
 NodeId Builder::binary(Op op, NodeId a, NodeId b) { return make(op, {a, b}); }
 NodeId Builder::select(NodeId c, NodeId t, NodeId f) { return make(Op::Select, {c, t, f}); }
+
+NodeId Builder::tensor_op(Op op, std::vector<NodeId> operands, Shape shape, std::vector<int64_t> attr) {
+  Node n = node(op, role_);
+  n.inputs = std::move(operands);
+  n.shape = std::move(shape);
+  n.attr = std::move(attr);
+  return g_.add(std::move(n));
+}
+
+NodeId Builder::broadcast_to(NodeId a, Shape to) {
+  if (shape(a) == to) return a;
+  // Checks that a broadcasts to exactly `to` (throws otherwise).
+  broadcast_axes(shape(a), to, &g_.dim_names);
+  return tensor_op(Op::Broadcast, {a}, to);
+}
+
+namespace {
+
+// The dims other than 1, in order: two shapes with the same such dims differ only
+// by unit axes, so reshaping between them moves no element (even with symbols).
+std::vector<Dim> non_unit_dims(const Shape& s) {
+  std::vector<Dim> out;
+  for (Dim d : s.dims)
+    if (d != 1) out.push_back(d);
+  return out;
+}
+
+}  // namespace
+
+NodeId Builder::reshape(NodeId a, const std::vector<int64_t>& dims) {
+  Shape to{dims};
+  const bool only_unit_axes = std::find(dims.begin(), dims.end(), -1) == dims.end() &&
+                              non_unit_dims(shape(a)) == non_unit_dims(to);
+  if (!only_unit_axes) to = reshape_shape(shape(a), dims, &g_.dim_names);
+  if (shape(a) == to) return a;
+  return tensor_op(Op::Reshape, {a}, to);
+}
+
+NodeId Builder::transpose(NodeId a, const std::vector<int>& perm) {
+  std::vector<int64_t> p;
+  if (perm.empty()) {
+    for (int i = shape(a).rank(); i-- > 0;) p.push_back(i);
+  } else {
+    const int rank = shape(a).rank();
+    for (int axis : perm) p.push_back(axis < 0 ? axis + rank : axis);
+  }
+  Shape to = transpose_shape(shape(a), perm, &g_.dim_names);
+  bool identity = true;
+  for (size_t i = 0; i < p.size(); ++i) identity = identity && p[i] == static_cast<int64_t>(i);
+  if (identity) return a;
+  return tensor_op(Op::Transpose, {a}, std::move(to), std::move(p));
+}
+
+NodeId Builder::reduce(Op op, NodeId a, const std::vector<int>& axes, bool keepdims) {
+  const Shape to = reduce_shape(mnemonic(op), shape(a), axes, keepdims, &g_.dim_names);
+  const int rank = shape(a).rank();
+  std::vector<int64_t> attr;
+  if (axes.empty()) {
+    attr.resize(static_cast<size_t>(rank));
+    std::iota(attr.begin(), attr.end(), 0);
+  } else {
+    for (int axis : axes) attr.push_back(axis < 0 ? axis + rank : axis);
+    std::sort(attr.begin(), attr.end());
+  }
+  if (attr.empty()) return a;  // a scalar: nothing to reduce
+  return tensor_op(op, {a}, to, std::move(attr));
+}
+
+NodeId Builder::sum(NodeId a, const std::vector<int>& axes, bool keepdims) {
+  return reduce(Op::Sum, a, axes, keepdims);
+}
+
+NodeId Builder::reduce_max(NodeId a, const std::vector<int>& axes, bool keepdims) {
+  return reduce(Op::ReduceMax, a, axes, keepdims);
+}
+
+NodeId Builder::matmul(NodeId a, NodeId b) {
+  return tensor_op(Op::MatMul, {a, b}, matmul_shape(shape(a), shape(b), &g_.dim_names));
+}
+
+NodeId Builder::one_hot(NodeId labels, int64_t classes) {
+  if (classes <= 0) throw ShapeError(fmt::format("one_hot: the number of classes must be positive, not {}", classes));
+  Shape to = shape(labels);
+  to.dims.push_back(classes);
+  return tensor_op(Op::OneHot, {labels}, std::move(to), {classes});
+}
+
+NodeId Builder::count(NodeId a, const std::vector<int>& axes) {
+  const Shape& s = shape(a);
+  const std::vector<int> all = [&] {
+    std::vector<int> v(static_cast<size_t>(s.rank()));
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  }();
+  double n = 1;
+  std::vector<std::string> symbols;
+  for (int axis : axes.empty() ? all : axes) {
+    const Dim d = s.dims[static_cast<size_t>(axis < 0 ? axis + s.rank() : axis)];
+    if (is_symbolic(d)) symbols.push_back(to_string(Shape{{d}}, &g_.dim_names));
+    else n *= static_cast<double>(d);
+  }
+  NodeId c = constant(n);
+  if (!symbols.empty()) {
+    // Unknown until the dims are bound: the graph can be drawn, not run.
+    g_[c].value = std::nan("");
+    g_[c].name = fmt::format("count {}", fmt::join(symbols, "*"));
+  }
+  return c;
+}
+
+NodeId Builder::mean(NodeId a, const std::vector<int>& axes, bool keepdims) {
+  // Validate the axes first, so an error names mean rather than sum.
+  reduce_shape("mean", shape(a), axes, keepdims, &g_.dim_names);
+  return div(sum(a, axes, keepdims), count(a, axes));
+}
+
+NodeId Builder::sum_to(NodeId a, Shape to) {
+  if (shape(a) == to) return a;
+  const BroadcastAxes ax = broadcast_axes(to, shape(a), &g_.dim_names);
+  NodeId s = sum(a, ax.sum_axes, /*keepdims=*/false);
+  return reshape(s, ax.reshaped_to.dims);
+}
+
+std::vector<int> reduced_axes(const Node& n) {
+  return std::vector<int>(n.attr.begin(), n.attr.end());
+}
+
+bool keeps_dims(const Graph& g, const Node& n) {
+  return g[n.inputs[0]].shape.rank() == n.shape.rank();
+}
 
 }  // namespace gradc::ir

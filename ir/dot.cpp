@@ -62,8 +62,12 @@ std::string formula(Op op, const std::vector<std::string>& a) {
     case Op::Ge: return a[0] + " ≥ " + a[1];
     case Op::Select: return fmt::format("{} ? {} : {}", a[0], a[1], a[2]);
     case Op::Exp: case Op::Sqrt: case Op::Sin: case Op::Cos: case Op::Tan: case Op::Tanh:
-    case Op::Sigmoid: case Op::Relu: case Op::Softplus: case Op::Step: case Op::Sign:
+    case Op::Erf: case Op::Sigmoid: case Op::Relu: case Op::Softplus: case Op::Step: case Op::Sign:
+    case Op::StopGrad: case Op::Broadcast: case Op::Reshape: case Op::Sum: case Op::OneHot:
       return call(mnemonic(op));
+    case Op::ReduceMax: return call("max");
+    case Op::Transpose: return a[0] + "ᵀ";
+    case Op::MatMul: return a[0] + " @ " + a[1];
   }
   return std::string(mnemonic(op));
 }
@@ -167,6 +171,8 @@ std::string_view style_of(const Node& n) {
   switch (n.role) {
     case Role::Input:
       return R"(shape=ellipse, style=filled, fillcolor="#d6eaf8", color="#2874a6")";
+    case Role::Param:
+      return R"(shape=ellipse, style=filled, fillcolor="#e8daef", color="#6c3483")";
     case Role::Const:
       return R"(shape=box, style=filled, fillcolor="#f4f4f4", color="#aaaaaa", fontsize=10, )"
              R"(margin="0.06,0.02", height=0.3, width=0.3)";

@@ -26,6 +26,10 @@ NodeId Graph::find_input(std::string_view name) const {
   return kNoNode;
 }
 
+std::string Graph::type_string(NodeId id) const {
+  return fmt::format("{}{}", dtype_name(nodes_[id].dtype), to_string(nodes_[id].shape, &dim_names));
+}
+
 std::vector<std::string> Graph::input_names() const {
   std::vector<std::string> names;
   for (NodeId id : inputs_) names.push_back(nodes_[id].name);

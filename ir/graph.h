@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ir/op.h"
+#include "ir/shape.h"
 #include "ir/types.h"
 
 namespace gradc::ir {
@@ -21,18 +22,24 @@ using NodeId = uint32_t;
 inline constexpr NodeId kNoNode = std::numeric_limits<NodeId>::max();
 
 // What a node is for the reader: pictures draw each role differently.
-enum class Role : uint8_t { Input, Const, Forward, Backward };
+// Params are inputs too (Op::Input) but are what training updates and what
+// gradients are taken with respect to by default.
+enum class Role : uint8_t { Input, Param, Const, Forward, Backward };
 
 struct Node {
   Op op = Op::Const;
   DType dtype = DType::F64;
-  Shape shape;                  // [] for scalars
+  Shape shape;                  // [] for scalars; negative dims name Graph::dim_names
   std::vector<NodeId> inputs;   // operands; each id < this node's id
   double value = 0;             // Const: the constant
   std::string name;             // Input: its name; others: the user's binding (a, b, f) if any
   SourceLoc loc;                // where the user wrote it; backward nodes: their forward node's
   Role role = Role::Forward;
   NodeId adjoint = kNoNode;     // set by autodiff: the node holding d(output)/d(this)
+  std::vector<int64_t> attr;    // Tensor ops: axes, permutation or class count (ir/ops.def)
+  bool integer = false;         // Input: holds integers (class labels), never differentiated
+  std::string init;             // Param: its initialiser as written ("he()"), for training
+  std::string group;            // the composite or function call this node belongs to ("softmax")
 
   bool operator==(const Node&) const = default;
 };
@@ -60,9 +67,13 @@ class Graph {
   std::vector<std::string> input_names() const;
 
   std::vector<Output> outputs;
+  DimNames dim_names;  // names of the symbolic dims (B, N), for printing and errors
 
   // Same nodes in the same order, same outputs (what "a pass changed nothing" means).
   bool operator==(const Graph& o) const { return nodes_ == o.nodes_ && outputs == o.outputs; }
+
+  // "f32[B,784]": a node's type with its dims named.
+  std::string type_string(NodeId id) const;
 
  private:
   std::vector<Node> nodes_;

@@ -7,7 +7,7 @@
 
 namespace gradc::ir {
 
-enum class OpKind : uint8_t { Leaf, Unary, Binary, Ternary };
+enum class OpKind : uint8_t { Leaf, Unary, Binary, Ternary, Tensor };
 
 enum class Op : uint8_t {
 #define OP(name, mnemonic, arity, kind) name,
@@ -30,6 +30,11 @@ struct OpInfo {
 const OpInfo& op_info(Op op);
 inline std::string_view mnemonic(Op op) { return op_info(op).mnemonic; }
 inline int arity(Op op) { return op_info(op).arity; }
+// Unary, binary and ternary ops work element by element (with broadcasting).
+inline bool is_elementwise(Op op) {
+  const OpKind k = op_info(op).kind;
+  return k == OpKind::Unary || k == OpKind::Binary || k == OpKind::Ternary;
+}
 
 // The op named `mnemonic` in the textual IR, if any.
 std::optional<Op> op_from_mnemonic(std::string_view mnemonic);

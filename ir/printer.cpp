@@ -13,8 +13,11 @@ ValueNames::ValueNames(const Graph& g) : names_(g.size()) {
 
 namespace {
 
-std::string type_of(const Node& n) {
-  return fmt::format("{}{}", dtype_name(n.dtype), to_string(n.shape));
+// Tensor ops' attributes, as "{axes=[1]}".
+std::string attributes(const Node& n) {
+  if (n.attr.empty()) return "";
+  const char* what = n.op == Op::Transpose ? "perm" : n.op == Op::OneHot ? "classes" : "axes";
+  return fmt::format(" {{{}=[{}]}}", what, fmt::join(n.attr, ","));
 }
 
 // Notes after '#': the user's name for the value, and what backward nodes are for.
@@ -39,7 +42,7 @@ std::string print(const Graph& g, std::string_view func_name) {
     if (g[id].adjoint != kNoNode && g[id].adjoint < g.size()) adjoint_of[g[id].adjoint].push_back(id);
 
   std::vector<std::string> params;
-  for (NodeId id : g.inputs()) params.push_back(names[id] + ": " + type_of(g[id]));
+  for (NodeId id : g.inputs()) params.push_back(names[id] + ": " + g.type_string(id));
   std::string out = fmt::format("func @{}({}) {{\n", func_name, fmt::join(params, ", "));
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node& n = g[id];
@@ -48,8 +51,8 @@ std::string print(const Graph& g, std::string_view func_name) {
     if (n.op == Op::Const) operands = fmt::format(" {}", n.value);
     for (size_t i = 0; i < n.inputs.size(); ++i)
       operands += (i ? ", " : " ") + names[n.inputs[i]];
-    out += fmt::format("  {} = {}{} : {}{}\n", names[id], mnemonic(n.op), operands, type_of(n),
-                       notes(g, id, adjoint_of, names));
+    out += fmt::format("  {} = {}{}{} : {}{}\n", names[id], mnemonic(n.op), operands, attributes(n),
+                       g.type_string(id), notes(g, id, adjoint_of, names));
   }
   std::vector<std::string> rets;
   for (const Output& o : g.outputs) rets.push_back(fmt::format("{} = {}", o.name, names[o.id]));

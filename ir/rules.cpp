@@ -28,6 +28,73 @@ double min2(double a, double b) { return (a <= b || std::isnan(a)) ? a : b; }
 
 void no_gradient(V&) {}
 
+// ---- tensor ops ----
+
+template <void (*Vjp)(V&)>
+const OpRule& tensor_rule() {
+  static const OpRule r{[](A) -> double { GRADC_UNREACHABLE("tensor op has no scalar value"); }, Vjp};
+  return r;
+}
+
+Shape shape_of(V& v, NodeId id) { return v.b.shape(id); }
+
+// y = broadcast(x)             dx = g summed over the stretched axes
+void vjp_broadcast(V& v) { v.set(0, v.b.sum_to(v.g, shape_of(v, v.x[0]))); }
+
+// y = reshape(x)               dx = reshape(g) back
+void vjp_reshape(V& v) { v.set(0, v.b.reshape(v.g, shape_of(v, v.x[0]).dims)); }
+
+// y = transpose(x, p)          dx = transpose(g, p⁻¹)
+void vjp_transpose(V& v) {
+  const std::vector<int64_t>& perm = v.b.graph()[v.y].attr;
+  std::vector<int> inverse(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inverse[static_cast<size_t>(perm[i])] = static_cast<int>(i);
+  v.set(0, v.b.transpose(v.g, inverse));
+}
+
+// g with the reduced axes of y = reduce(x) put back as 1s: it then broadcasts against x.
+NodeId adjoint_with_kept_dims(V& v) {
+  const Node& y = v.b.graph()[v.y];
+  const Shape kept = reduce_shape("sum", shape_of(v, v.x[0]), reduced_axes(y), true);
+  return v.b.reshape(v.g, kept.dims);
+}
+
+// y = sum(x, axes)             dx = g broadcast back over the axes
+void vjp_sum(V& v) { v.set(0, v.b.broadcast_to(adjoint_with_kept_dims(v), shape_of(v, v.x[0]))); }
+
+// y = max(x, axes)             dx = g where x attains the max, split evenly among ties
+void vjp_reduce_max(V& v) {
+  Builder& b = v.b;
+  const std::vector<int> axes = reduced_axes(b.graph()[v.y]);
+  const Shape kept = reduce_shape("max", shape_of(v, v.x[0]), axes, true);
+  NodeId at_max = b.binary(Op::Ge, v.x[0], b.reshape(v.y, kept.dims));
+  NodeId ties = b.sum(at_max, axes, /*keepdims=*/true);
+  v.set(0, b.mul(at_max, b.div(adjoint_with_kept_dims(v), ties)));
+}
+
+// x with its last two axes swapped.
+NodeId swap_last_two(Builder& b, NodeId x) {
+  std::vector<int> perm(static_cast<size_t>(b.shape(x).rank()));
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int>(i);
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  return b.transpose(x, perm);
+}
+
+// y = a @ b                    da = g @ bᵀ, db = aᵀ @ g
+// A vector operand is first made a matrix (a row on the left, a column on the
+// right), as numpy.matmul does; batch dims that broadcast are summed back.
+void vjp_matmul(V& v) {
+  Builder& b = v.b;
+  const Shape sa = shape_of(v, v.x[0]), sb = shape_of(v, v.x[1]);
+  std::vector<int64_t> da = sa.dims, db = sb.dims;
+  if (sa.rank() == 1) da.insert(da.begin(), 1);
+  if (sb.rank() == 1) db.push_back(1);
+  NodeId a = b.reshape(v.x[0], da), bm = b.reshape(v.x[1], db);
+  NodeId g = b.reshape(v.g, matmul_shape(b.shape(a), b.shape(bm)).dims);
+  if (v.needs(0)) v.set(0, b.reshape(b.sum_to(b.matmul(g, swap_last_two(b, bm)), Shape{da}), sa.dims));
+  if (v.needs(1)) v.set(1, b.reshape(b.sum_to(b.matmul(swap_last_two(b, a), g), Shape{db}), sb.dims));
+}
+
 // Each entry: the forward value, then the derivative it implies.
 const OpRule& rule_for(Op op) {
   switch (op) {
@@ -96,6 +163,11 @@ const OpRule& rule_for(Op op) {
     case Op::Tanh: { static const OpRule r{[](A a) { return std::tanh(a[0]); }, [](V& v) {
         Builder& b = v.b;
         v.set(0, b.mul(v.g, b.sub(b.constant(1), b.mul(v.y, v.y)))); }}; return r; }
+    // y = erf x                  ∂y/∂x = 2/√π · e^(−x²)
+    case Op::Erf: { static const OpRule r{[](A a) { return std::erf(a[0]); }, [](V& v) {
+        Builder& b = v.b;
+        NodeId bell = b.unary(Op::Exp, b.neg(b.mul(v.x[0], v.x[0])));
+        v.set(0, b.mul(v.g, b.mul(b.constant(M_2_SQRTPI), bell))); }}; return r; }
     // y = σ(x) = 1/(1+e⁻ˣ)       ∂y/∂x = y(1 − y)
     case Op::Sigmoid: { static const OpRule r{[](A a) { return sigmoid(a[0]); }, [](V& v) {
         Builder& b = v.b;
@@ -122,6 +194,18 @@ const OpRule& rule_for(Op op) {
         NodeId zero = b.constant(0);
         if (v.needs(1)) v.set(1, b.select(v.x[0], v.g, zero));
         if (v.needs(2)) v.set(2, b.select(v.x[0], zero, v.g)); }}; return r; }
+    // y = x, but no gradient flows back (what makes softmax's max a constant)
+    case Op::StopGrad: { static const OpRule r{[](A a) { return a[0]; }, no_gradient}; return r; }
+
+    // Tensor ops: the interpreter computes their values (runtime/interpreter.cpp);
+    // their adjoints are built here from other tensor ops.
+    case Op::Broadcast: return tensor_rule<vjp_broadcast>();
+    case Op::Reshape: return tensor_rule<vjp_reshape>();
+    case Op::Transpose: return tensor_rule<vjp_transpose>();
+    case Op::Sum: return tensor_rule<vjp_sum>();
+    case Op::ReduceMax: return tensor_rule<vjp_reduce_max>();
+    case Op::MatMul: return tensor_rule<vjp_matmul>();
+    case Op::OneHot: return tensor_rule<no_gradient>();
   }
   GRADC_UNREACHABLE("unknown op");
 }

@@ -3,11 +3,55 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace gradc::ir {
 
 namespace {
+
+std::vector<int> ints(const std::vector<int64_t>& v) { return std::vector<int>(v.begin(), v.end()); }
+
+// The shape node n must have given its operands' shapes (throws ShapeError).
+Shape expected_shape(const Graph& g, const Node& n) {
+  const DimNames* names = &g.dim_names;
+  auto in = [&](size_t i) -> const Shape& { return g[n.inputs[i]].shape; };
+  if (is_elementwise(n.op)) {
+    Shape s = in(0);
+    for (size_t i = 1; i < n.inputs.size(); ++i) s = broadcast_shapes(mnemonic(n.op), s, in(i), names);
+    return s;
+  }
+  switch (n.op) {
+    case Op::Input:
+    case Op::Const: return n.shape;
+    case Op::Broadcast: broadcast_axes(in(0), n.shape, names); return n.shape;
+    case Op::Reshape: return n.shape;  // element counts: checked by the builder
+    case Op::Transpose: return transpose_shape(in(0), ints(n.attr), names);
+    case Op::Sum:
+    case Op::ReduceMax:
+      return reduce_shape(mnemonic(n.op), in(0), ints(n.attr), in(0).rank() == n.shape.rank(), names);
+    case Op::MatMul: return matmul_shape(in(0), in(1), names);
+    case Op::OneHot: {
+      Shape s = in(0);
+      s.dims.push_back(n.attr.empty() ? -1 : n.attr[0]);
+      return s;
+    }
+    default: break;
+  }
+  return n.shape;
+}
+
+void verify_shape(const Graph& g, NodeId id, std::vector<std::string>& errs) {
+  const Node& n = g[id];
+  try {
+    Shape want = expected_shape(g, n);
+    if (!(want == n.shape))
+      errs.push_back(fmt::format("node {} ({}): shape {}, expected {}", id, mnemonic(n.op),
+                                 to_string(n.shape, &g.dim_names), to_string(want, &g.dim_names)));
+  } catch (const ShapeError& e) {
+    errs.push_back(fmt::format("node {} ({}): {}", id, mnemonic(n.op), e.what()));
+  }
+}
 
 void verify_node(const Graph& g, NodeId id, std::vector<std::string>& errs) {
   const Node& n = g[id];
@@ -20,12 +64,12 @@ void verify_node(const Graph& g, NodeId id, std::vector<std::string>& errs) {
                                  mnemonic(n.op), in));
       continue;
     }
-    if (g[in].dtype != n.dtype || !(g[in].shape == n.shape))
-      errs.push_back(fmt::format("node {} ({}): operand {} has type {}{}, node has {}{}", id,
-                                 mnemonic(n.op), in, dtype_name(g[in].dtype),
-                                 to_string(g[in].shape), dtype_name(n.dtype),
-                                 to_string(n.shape)));
+    if (g[in].dtype != n.dtype)
+      errs.push_back(fmt::format("node {} ({}): operand {} has type {}, node has {}", id,
+                                 mnemonic(n.op), in, g.type_string(in), g.type_string(id)));
   }
+  if (static_cast<int>(n.inputs.size()) == arity(n.op) && std::all_of(n.inputs.begin(), n.inputs.end(), [&](NodeId in) { return in < id; }))
+    verify_shape(g, id, errs);
   if (n.op == Op::Input && n.name.empty()) errs.push_back(fmt::format("node {}: unnamed input", id));
   if (n.adjoint != kNoNode && n.adjoint >= g.size())
     errs.push_back(fmt::format("node {}: adjoint {} out of range", id, n.adjoint));

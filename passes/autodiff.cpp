@@ -42,14 +42,15 @@ std::vector<bool> nodes_needing_adjoints(const Graph& g, NodeId y, const std::ve
 
 }  // namespace
 
-std::vector<NodeId> append_gradients(Graph& g, NodeId y, const std::vector<NodeId>& wrt) {
+std::vector<NodeId> append_gradients(Graph& g, NodeId y, const std::vector<NodeId>& wrt, NodeId seed) {
   GRADC_ASSERT(y < g.size(), "autodiff: output out of range");
   const std::vector<bool> needs = nodes_needing_adjoints(g, y, wrt);
   std::vector<NodeId> adjoint(y + 1, kNoNode);
   ir::Builder b(g, g[y].dtype);
   b.set_role(ir::Role::Backward);
   b.set_loc(g[y].loc);
-  if (needs[y]) adjoint[y] = b.constant(1);  // ∂y/∂y = 1
+  // ∂y/∂y = 1; for a tensor y, the all-ones seed gives the gradient of sum(y).
+  if (needs[y]) adjoint[y] = seed != kNoNode ? seed : b.broadcast_to(b.constant(1), g[y].shape);
 
   for (NodeId id = y + 1; id-- > 0;) {
     if (adjoint[id] == kNoNode) continue;
@@ -70,14 +71,26 @@ std::vector<NodeId> append_gradients(Graph& g, NodeId y, const std::vector<NodeI
     for (size_t i = 0; i < operands.size(); ++i) {
       NodeId share = v.dx[i], &acc = adjoint[v.x[i]];
       if (share == kNoNode) continue;
+      share = b.sum_to(share, g[v.x[i]].shape);  // an operand that was broadcast
       acc = acc == kNoNode ? share : b.add(acc, share);
     }
   }
 
   std::vector<NodeId> grads;
   b.set_loc(g[y].loc);
-  for (NodeId w : wrt) grads.push_back(w <= y && adjoint[w] != kNoNode ? adjoint[w] : b.constant(0));
+  for (NodeId w : wrt)
+    grads.push_back(w <= y && adjoint[w] != kNoNode ? adjoint[w]
+                                                    : b.broadcast_to(b.constant(0), g[w].shape));
   return grads;
+}
+
+std::vector<std::string> default_wrt(const Graph& g) {
+  std::vector<std::string> params, inputs;
+  for (NodeId id : g.inputs()) {
+    if (g[id].role == ir::Role::Param) params.push_back(g[id].name);
+    else if (!g[id].integer) inputs.push_back(g[id].name);
+  }
+  return params.empty() ? inputs : params;
 }
 
 Graph run_autodiff(const Graph& in, PassContext& ctx) {
@@ -85,7 +98,7 @@ Graph run_autodiff(const Graph& in, PassContext& ctx) {
   Graph g = in;
   const ir::Output f = in.outputs.front();
   std::vector<NodeId> wrt;
-  std::vector<std::string> names = ctx.wrt.empty() ? in.input_names() : ctx.wrt;
+  std::vector<std::string> names = ctx.wrt.empty() ? default_wrt(in) : ctx.wrt;
   for (const std::string& name : names) {
     NodeId id = in.find_input(name);
     GRADC_ASSERT(id != kNoNode, "autodiff: wrt names an unknown input");

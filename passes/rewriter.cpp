@@ -14,7 +14,7 @@ Rewriter::Rewriter(const ir::Graph& in, bool interning)
 
 NodeId Rewriter::add(ir::Node n) {
   if (!interning_ || n.op == ir::Op::Input) return out_.add(std::move(n));
-  Key key{n.op, n.dtype, n.inputs, std::bit_cast<uint64_t>(n.value)};
+  Key key{n.op, n.dtype, n.inputs, std::bit_cast<uint64_t>(n.value), n.shape.dims, n.attr};
   auto [it, fresh] = interned_.try_emplace(key, ir::kNoNode);
   if (!fresh) {
     ++merged_;

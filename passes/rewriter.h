@@ -30,7 +30,8 @@ class Rewriter {
   ir::Graph finish() &&;
 
  private:
-  using Key = std::tuple<ir::Op, ir::DType, std::vector<ir::NodeId>, uint64_t>;
+  using Key = std::tuple<ir::Op, ir::DType, std::vector<ir::NodeId>, uint64_t, std::vector<int64_t>,
+                         std::vector<int64_t>>;  // ..., constant, shape, attr
   const ir::Graph& in_;
   ir::Graph out_;
   std::vector<ir::NodeId> map_;

@@ -28,7 +28,17 @@ bool is_const(const ir::Graph& g, NodeId id, double v) {
 }
 
 // The node (in `out`) that n equals, when one of the identities applies.
+std::optional<NodeId> identity_any_shape(const ir::Graph& out, const Node& n);
+
+// An identity may drop a broadcast operand (x + 0 with x a scalar and 0 a
+// tensor) only if what stays has the node's shape.
 std::optional<NodeId> identity(const ir::Graph& out, const Node& n) {
+  auto same = identity_any_shape(out, n);
+  if (same && out[*same].shape == n.shape) return same;
+  return std::nullopt;
+}
+
+std::optional<NodeId> identity_any_shape(const ir::Graph& out, const Node& n) {
   const auto& x = n.inputs;
   switch (n.op) {
     case Op::Add:  // x + 0 → x, 0 + x → x
@@ -71,7 +81,8 @@ std::optional<Node> strength_reduce(const ir::Graph& out, const Node& n) {
 }
 
 std::optional<double> fold(const ir::Graph& out, const Node& n) {
-  if (n.inputs.empty()) return std::nullopt;
+  // Constants are scalars; a tensor op of one keeps its shape, so is not folded.
+  if (n.inputs.empty() || !ir::is_elementwise(n.op) || !n.shape.is_scalar()) return std::nullopt;
   std::array<double, 3> args{};
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     if (out[n.inputs[i]].op != Op::Const) return std::nullopt;

@@ -13,13 +13,11 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/tensor.h"
+
 namespace gradc::runtime {
 
-// A tensor as the command line sees it: values widened to double whatever the program's dtype.
-struct TensorValue {
-  std::vector<int64_t> shape;  // [] is a scalar holding one element
-  std::vector<double> data;    // C order, product(shape) elements
-};
+using TensorValue = Tensor;  // the name this header has used
 
 // Every malformed literal or inconsistent TensorValue. A literal's message quotes the text (an
 // excerpt when long) and names the 1-based column: "'[1,2;3]' at column 7: rows have ...".
