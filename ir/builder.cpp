@@ -141,25 +141,21 @@ NodeId Builder::one_hot(NodeId labels, int64_t classes) {
 }
 
 NodeId Builder::count(NodeId a, const std::vector<int>& axes) {
-  const Shape& s = shape(a);
-  const std::vector<int> all = [&] {
-    std::vector<int> v(static_cast<size_t>(s.rank()));
-    std::iota(v.begin(), v.end(), 0);
-    return v;
-  }();
+  const Shape s = shape(a);
+  std::vector<int64_t> dims;
+  for (int axis = 0; axis < s.rank(); ++axis) {
+    const bool counted = axes.empty() || std::find_if(axes.begin(), axes.end(), [&](int x) {
+                                           return (x < 0 ? x + s.rank() : x) == axis;
+                                         }) != axes.end();
+    if (counted) dims.push_back(s.dims[static_cast<size_t>(axis)]);
+  }
+  const bool symbolic = std::any_of(dims.begin(), dims.end(), is_symbolic);
   double n = 1;
-  std::vector<std::string> symbols;
-  for (int axis : axes.empty() ? all : axes) {
-    const Dim d = s.dims[static_cast<size_t>(axis < 0 ? axis + s.rank() : axis)];
-    if (is_symbolic(d)) symbols.push_back(to_string(Shape{{d}}, &g_.dim_names));
-    else n *= static_cast<double>(d);
-  }
-  NodeId c = constant(n);
-  if (!symbols.empty()) {
-    // Unknown until the dims are bound: the graph can be drawn, not run.
-    g_[c].value = std::nan("");
-    g_[c].name = fmt::format("count {}", fmt::join(symbols, "*"));
-  }
+  for (int64_t d : dims) n *= static_cast<double>(d);
+  NodeId c = constant(symbolic ? std::nan("") : n);
+  // Unknown until the dims are bound (ir/bind_dims.h): the node keeps the dims
+  // whose product it stands for, and NaN meanwhile, so nothing can fold it early.
+  if (symbolic) g_[c].attr = dims;
   return c;
 }
 

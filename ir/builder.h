@@ -63,8 +63,8 @@ class Builder {
   // The sum of `a` over the axes a broadcast to a's shape stretched: the adjoint of
   // an operand that was broadcast. a itself when the shapes already agree.
   NodeId sum_to(NodeId a, Shape to);
-  // The number of elements `axes` of `a` cover, as a constant (symbolic dims:
-  // a named constant whose value is only known once dims are bound; see lower.cpp).
+  // The number of elements `axes` of `a` cover, as a constant. With symbolic
+  // dims, a Const whose attr lists the dims and whose value bind_dims fills in.
   NodeId count(NodeId a, const std::vector<int>& axes);
 
  private:

@@ -14,8 +14,9 @@ ValueNames::ValueNames(const Graph& g) : names_(g.size()) {
 namespace {
 
 // Tensor ops' attributes, as "{axes=[1]}".
-std::string attributes(const Node& n) {
+std::string attributes(const Graph& g, const Node& n) {
   if (n.attr.empty()) return "";
+  if (n.op == Op::Const) return fmt::format(" {{count={}}}", to_string(Shape{n.attr}, &g.dim_names));
   const char* what = n.op == Op::Transpose ? "perm" : n.op == Op::OneHot ? "classes" : "axes";
   return fmt::format(" {{{}=[{}]}}", what, fmt::join(n.attr, ","));
 }
@@ -51,7 +52,7 @@ std::string print(const Graph& g, std::string_view func_name) {
     if (n.op == Op::Const) operands = fmt::format(" {}", n.value);
     for (size_t i = 0; i < n.inputs.size(); ++i)
       operands += (i ? ", " : " ") + names[n.inputs[i]];
-    out += fmt::format("  {} = {}{}{} : {}{}\n", names[id], mnemonic(n.op), operands, attributes(n),
+    out += fmt::format("  {} = {}{}{} : {}{}\n", names[id], mnemonic(n.op), operands, attributes(g, n),
                        g.type_string(id), notes(g, id, adjoint_of, names));
   }
   std::vector<std::string> rets;

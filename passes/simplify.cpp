@@ -85,7 +85,8 @@ std::optional<double> fold(const ir::Graph& out, const Node& n) {
   if (n.inputs.empty() || !ir::is_elementwise(n.op) || !n.shape.is_scalar()) return std::nullopt;
   std::array<double, 3> args{};
   for (size_t i = 0; i < n.inputs.size(); ++i) {
-    if (out[n.inputs[i]].op != Op::Const) return std::nullopt;
+    // A Const with attr is a count of symbolic dims, not yet a number.
+    if (out[n.inputs[i]].op != Op::Const || !out[n.inputs[i]].attr.empty()) return std::nullopt;
     args[i] = out[n.inputs[i]].value;
   }
   double v = ir::eval_op(n.op, args.data());

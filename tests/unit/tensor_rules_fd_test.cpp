@@ -13,6 +13,8 @@
 #include <random>
 
 #include "ir/builder.h"
+#include "ir/bind_dims.h"
+#include "ir/nn.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
@@ -150,4 +152,67 @@ TEST_CASE("shape errors name the op and both shapes", "[tensor][shape]") {
                                         Catch::Contains("matmul"));
   CHECK_THROWS_WITH(b.add(x, w), Catch::Contains("add") && Catch::Contains("[64,784]") && Catch::Contains("[256,10]"));
   CHECK_THROWS_AS(b.sum(x, {2}), ir::ShapeError);
+}
+
+TEST_CASE("neural-network functions: values stable, gradients match finite differences", "[tensor][fd][nn]") {
+  namespace nn = ir::nn;
+  check_gradients("softmax", {{{3, 4}}}, [](ir::Builder& b, auto x) { return nn::softmax(b, x[0]); });
+  check_gradients("softmax axis 0", {{{3, 4}}}, [](ir::Builder& b, auto x) { return nn::softmax(b, x[0], 0); });
+  check_gradients("log_softmax", {{{2, 5}}}, [](ir::Builder& b, auto x) { return nn::log_softmax(b, x[0]); });
+  check_gradients("logsumexp", {{{2, 5}}}, [](ir::Builder& b, auto x) { return nn::logsumexp(b, x[0]); });
+  check_gradients("leaky_relu", {{{7}}}, [](ir::Builder& b, auto x) { return nn::leaky_relu(b, x[0], 0.1); });
+  check_gradients("gelu", {{{7}}}, [](ir::Builder& b, auto x) { return nn::gelu(b, x[0]); });
+  check_gradients("mse", {{{3, 2}}, {{3, 2}}}, [](ir::Builder& b, auto x) { return nn::mse(b, x[0], x[1]); });
+  check_gradients("bce", {{{4}}, {{4}}}, [](ir::Builder& b, auto x) {
+    return nn::bce(b, b.unary(ir::Op::Sigmoid, x[0]), b.unary(ir::Op::Sigmoid, x[1]));
+  });
+  check_gradients("bce_with_logits", {{{2, 3}}, {{2, 3}}},
+                  [](ir::Builder& b, auto x) { return nn::bce_with_logits(b, x[0], x[1]); });
+  check_gradients("cross_entropy on probabilities", {{{3, 4}}, {{3, 4}}}, [](ir::Builder& b, auto x) {
+    return nn::cross_entropy(b, x[0], nn::softmax(b, x[1]));
+  });
+}
+
+TEST_CASE("cross_entropy with class indices is the mean negative log-likelihood", "[tensor][nn]") {
+  ir::Graph g;
+  ir::Builder b(g);
+  NodeId z = b.input("z", Shape{{2, 3}});
+  NodeId y = b.input("y", Shape{{2}});
+  g[y].integer = true;
+  NodeId loss = ir::nn::cross_entropy(b, z, y);
+  g.outputs.push_back({"loss", loss});
+  auto grads = passes::append_gradients(g, loss, {z});
+  g.outputs.push_back({"dz", grads[0]});
+  REQUIRE(ir::verify(g).empty());
+  // Huge logits: the max shift keeps exp from overflowing.
+  std::vector<Tensor> at = {{{2, 3}, {1, 2, 3, 1000, 0, -1000}}, {{2}, {2, 0}}};
+  auto out = runtime::interpret_tensors(g, at);
+  const double lse0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  CHECK(out[0].data[0] == Approx((lse0 - 3 + 0) / 2).epsilon(1e-14));
+  // d/dz = (softmax(z) − onehot(y)) / batch
+  CHECK(out[1].data[2] == Approx((std::exp(3 - lse0) - 1) / 2).epsilon(1e-14));
+  CHECK(out[1].data[3] == Approx(0).margin(1e-300));
+  CHECK_THROWS_WITH(ir::nn::cross_entropy(b, z, b.input("bad", Shape{{3}})),
+                    Catch::Contains("[2,3]") && Catch::Contains("[3]") && Catch::Contains("cross_entropy"));
+}
+
+TEST_CASE("symbolic dims: checked once, bound later, counts filled in", "[tensor][dims]") {
+  ir::Graph g;
+  g.dim_names.names = {"B"};
+  ir::Builder b(g);
+  NodeId x = b.input("x", Shape{{ir::symbol_dim(0), 3}});
+  NodeId w = b.input("w", Shape{{3, 2}});
+  NodeId loss = b.mean(b.matmul(x, w));
+  g.outputs.push_back({"loss", loss});
+  CHECK(g.type_string(x) == "f64[B,3]");
+  CHECK(ir::symbols_used(g) == std::vector<std::string>{"B"});
+  CHECK_THROWS_WITH(ir::bind_dims(g, {}), Catch::Contains("dimension B is not bound"));
+  ir::Graph bound = ir::bind_dims(g, {{"B", 2}});
+  REQUIRE(ir::verify(bound).empty());
+  CHECK(bound.type_string(bound.find_input("x")) == "f64[2,3]");
+  std::vector<Tensor> at = {{{2, 3}, {1, 2, 3, 4, 5, 6}}, {{3, 2}, {1, 0, 0, 1, 1, 1}}};
+  CHECK(runtime::interpret_tensors(bound, at)[0].data[0] == Approx((4 + 5 + 10 + 11) / 4.0));
+  // A symbol clashes with a number and with another symbol.
+  NodeId v = b.input("v", Shape{{4}});
+  CHECK_THROWS_WITH(b.add(x, v), Catch::Contains("[B,3]") && Catch::Contains("[4]"));
 }
