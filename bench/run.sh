@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-release}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRADC_BUILD_TESTS=OFF >/dev/null
-ninja -C "$build" gradc_bench
+ninja -C "$build" gradc_bench gradc_gemm_bench
 json="$build/bench.json"
 "$build/bench/gradc_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$json" --benchmark_out_format=json "$@"
@@ -23,3 +23,5 @@ for t in ("f64", "f32"):
               f"{h['items_per_second']/1e6:.0f} M items/s, time ratio gradc/handwritten "
               f"{g['real_time']/h['real_time']:.2f}")
 PY
+# GEMM backends for matmul (docs/gemm.md): one process per library, several minutes.
+bash "$root/bench/gemm.sh" "$build/bench/gradc_gemm_bench" "$build"

@@ -12,6 +12,9 @@
 //           point's `in` and `out` may overlap.
 // Numerics: point code calls the same libm functions as the interpreter; batch
 // code uses libmvec's vector exp/log/sin/cos/pow/tan/tanh/log1p (≤ 4 ulp each).
+// Tensor graphs (compile_tensors, below) are loop nests vectorised the same way; sums
+// are reassociated (vectorised; f32 sums accumulate in f64) and matmul calls a GEMM, so
+// results match the interpreter to rounding, not bit for bit.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,11 @@ namespace gradc::codegen {
 struct CodegenOptions {
   ir::DType dtype = ir::DType::F64;  // element type of the compiled code
   int opt_level = 2;                 // LLVM O-level
+  // Tensor graphs: the GEMM that matmul calls, with gradc_gemm_f32/_f64's signature and
+  // row-major BLAS semantics (runtime/gemm.h). Null: codegen's own blocked loop, so that
+  // codegen needs no GEMM library. Only the one of `dtype` is used.
+  void* gemm_f32 = nullptr;
+  void* gemm_f64 = nullptr;
 };
 
 // A compiled graph. Owns its JIT code; moving is cheap, copying is not allowed.
@@ -57,7 +65,45 @@ class CompiledFunction {
 // the host CPU. Throws std::runtime_error with LLVM's message if LLVM fails.
 CompiledFunction compile(const ir::Graph& g, const CodegenOptions& opts = {});
 
+// A compiled tensor graph (concrete shapes). Calling convention of the generated code:
+//   void f(const T* const* in, T* const* out, void* workspace)
+// in[i] points to g.inputs()[i]'s buffer, out[k] to g.outputs[k]'s, each in C order with
+// its node's shape; output buffers must not overlap each other or any input. `workspace`
+// holds every intermediate (workspace_bytes(), 64-byte aligned); run() supplies it.
+//
+// Workspace and threads: one workspace is allocated with the function and reused by every
+// call (no allocation per call). run() may be called from several threads at once: a call
+// that finds the workspace busy allocates its own for that call, so concurrent calls are
+// correct, just slower.
+class CompiledTensorFunction {
+ public:
+  CompiledTensorFunction();
+  CompiledTensorFunction(CompiledTensorFunction&&) noexcept;
+  CompiledTensorFunction& operator=(CompiledTensorFunction&&) noexcept;
+  ~CompiledTensorFunction();
+
+  size_t num_inputs() const;
+  size_t num_outputs() const;
+  size_t workspace_bytes() const;
+
+  void run(const double* const* in, double* const* out) const;  // dtype F64
+  void run(const float* const* in, float* const* out) const;    // dtype F32
+
+  struct Impl;
+
+ private:
+  explicit CompiledTensorFunction(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend CompiledTensorFunction compile_tensors(const ir::Graph&, const CodegenOptions&);
+};
+
+// JIT-compiles a graph of any shapes (all-scalar graphs included) to one function of loop
+// nests and GEMM calls. Every dim must be concrete (ir::bind_dims first): throws
+// std::invalid_argument otherwise. Throws std::runtime_error if LLVM fails.
+CompiledTensorFunction compile_tensors(const ir::Graph& g, const CodegenOptions& opts = {});
+
 // The optimised LLVM IR / host assembly of the same module, for `gradc emit`.
+// A graph with tensors gives compile_tensors' module (entry `f`), a scalar one compile()'s.
 std::string emit_llvm(const ir::Graph& g, const CodegenOptions& opts = {});
 std::string emit_asm(const ir::Graph& g, const CodegenOptions& opts = {});
 

@@ -13,22 +13,6 @@ namespace {
 
 using llvm::Value;
 
-llvm::Type* element_type(llvm::LLVMContext& ctx, ir::DType t) {
-  return t == ir::DType::F32 ? llvm::Type::getFloatTy(ctx) : llvm::Type::getDoubleTy(ctx);
-}
-
-// Every function carries the host CPU and features so that the optimiser's cost
-// model and the JIT's code generator agree on the vector width.
-llvm::Function* make_function(llvm::Module& m, llvm::FunctionType* ft, const std::string& name,
-                              llvm::GlobalValue::LinkageTypes linkage,
-                              const llvm::TargetMachine& tm) {
-  auto* f = llvm::Function::Create(ft, linkage, name, m);
-  f->setDoesNotThrow();
-  f->addFnAttr("target-cpu", tm.getTargetCPU());
-  f->addFnAttr("target-features", tm.getTargetFeatureString());
-  return f;
-}
-
 // The graph's outputs computed from `inputs` (one value per g.inputs()) at the
 // builder's insertion point. Nodes are in topological order: one forward loop.
 std::vector<Value*> emit_body(llvm::IRBuilder<>& b, const ir::Graph& g, llvm::Type* t,
@@ -134,6 +118,22 @@ void emit_batch(llvm::Module& m, const ir::Graph& g, llvm::Type* t, const std::s
 }
 
 }  // namespace
+
+// Every function carries the host CPU and features so that the optimiser's cost
+// model and the JIT's code generator agree on the vector width.
+llvm::Function* make_function(llvm::Module& m, llvm::FunctionType* ft, const std::string& name,
+                              llvm::GlobalValue::LinkageTypes linkage,
+                              const llvm::TargetMachine& tm) {
+  auto* f = llvm::Function::Create(ft, linkage, name, m);
+  f->setDoesNotThrow();
+  f->addFnAttr("target-cpu", tm.getTargetCPU());
+  f->addFnAttr("target-features", tm.getTargetFeatureString());
+  return f;
+}
+
+llvm::Type* element_type(llvm::LLVMContext& ctx, ir::DType t) {
+  return t == ir::DType::F32 ? llvm::Type::getFloatTy(ctx) : llvm::Type::getDoubleTy(ctx);
+}
 
 std::unique_ptr<llvm::Module> emit_module(const ir::Graph& g, ir::DType dtype,
                                           llvm::LLVMContext& ctx, const EntryNames& names,

@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <llvm/ADT/ArrayRef.h>
 #include <llvm/ExecutionEngine/Orc/Core.h>
@@ -25,6 +27,36 @@ struct EntryNames {
 std::unique_ptr<llvm::Module> emit_module(const ir::Graph& g, ir::DType dtype,
                                           llvm::LLVMContext& ctx, const EntryNames& names,
                                           const llvm::TargetMachine& tm);
+
+// emit.cpp: a function with the host CPU's attributes; the LLVM type of a dtype.
+llvm::Function* make_function(llvm::Module& m, llvm::FunctionType* ft, const std::string& name,
+                              llvm::GlobalValue::LinkageTypes linkage, const llvm::TargetMachine& tm);
+llvm::Type* element_type(llvm::LLVMContext& ctx, ir::DType t);
+
+// emit_tensor.cpp: the module of a tensor graph, one entry
+//   void entry(const T* const* in, T* const* out, void* workspace)
+// whose matmuls call the external function named `gemm` (gradc_gemm_f32/_f64's signature).
+struct TensorNames {
+  std::string entry;
+  std::string gemm;
+};
+struct TensorModule {
+  std::unique_ptr<llvm::Module> module;
+  size_t workspace_bytes = 0;
+};
+TensorModule emit_tensor_module(const ir::Graph& g, ir::DType dtype, llvm::LLVMContext& ctx,
+                                const TensorNames& names, const llvm::TargetMachine& tm);
+bool is_scalar_graph(const ir::Graph& g);
+// Throws std::invalid_argument naming the first node with a symbolic dim or an unbound count.
+void require_concrete(const ir::Graph& g);
+
+// gemm_fallback.cpp: codegen's own GEMM, used when CodegenOptions gives none.
+extern "C" void gradc_codegen_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                                       float alpha, const float* a, int64_t lda, const float* b,
+                                       int64_t ldb, float beta, float* c, int64_t ldc);
+extern "C" void gradc_codegen_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                                       double alpha, const double* a, int64_t lda, const double* b,
+                                       int64_t ldb, double beta, double* c, int64_t ldc);
 
 // emit_math.cpp: the value of node `n` given its operands' values (the op → LLVM switch).
 llvm::Value* emit_op(llvm::IRBuilder<>& b, const ir::Node& n, llvm::ArrayRef<llvm::Value*> x);
@@ -52,5 +84,14 @@ struct JitEntries {
 JitEntries jit_add(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> ctx,
                    const EntryNames& names);
 void jit_remove(const llvm::orc::ResourceTrackerSP& tracker) noexcept;
+// A module with one entry, plus absolute symbols (name → address) it calls, defined
+// under the same tracker so that they go away with the code.
+struct JitEntry {
+  llvm::orc::ResourceTrackerSP tracker;
+  void* entry = nullptr;
+};
+JitEntry jit_add_with_symbols(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> ctx,
+                              const std::string& entry,
+                              const std::vector<std::pair<std::string, void*>>& symbols);
 
 }  // namespace gradc::codegen::detail

@@ -110,6 +110,32 @@ JitEntries jit_add(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMCo
   return e;
 }
 
+JitEntry jit_add_with_symbols(std::unique_ptr<llvm::Module> m, std::unique_ptr<llvm::LLVMContext> ctx,
+                              const std::string& entry,
+                              const std::vector<std::pair<std::string, void*>>& symbols) {
+  llvm::orc::LLJIT& j = jit();
+  JitEntry e;
+  e.tracker = j.getMainJITDylib().createResourceTracker();
+  llvm::orc::SymbolMap defs;
+  for (const auto& [name, addr] : symbols)
+    defs[j.mangleAndIntern(name)] = llvm::orc::ExecutorSymbolDef(
+        llvm::orc::ExecutorAddr::fromPtr(addr), llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+  llvm::Error err = defs.empty() ? llvm::Error::success()
+                                 : j.getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(defs)), e.tracker);
+  if (!err) err = j.addIRModule(e.tracker, llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)));
+  if (err) {
+    jit_remove(e.tracker);
+    fail(std::move(err));
+  }
+  try {
+    e.entry = lookup(j, entry);  // compiles the module
+  } catch (...) {
+    jit_remove(e.tracker);
+    throw;
+  }
+  return e;
+}
+
 void jit_remove(const llvm::orc::ResourceTrackerSP& tracker) noexcept {
   if (!tracker) return;
   // Removal only fails if the session is broken; nothing useful to do then.

@@ -27,7 +27,41 @@ const std::array kFunctions = {
     Function{"step", 1, Op::Step, "step(x)"},
     Function{"max", 2, Op::Max, "max(a, b)"},
     Function{"min", 2, Op::Min, "min(a, b)"},
-    Function{"grad", 2, std::nullopt, "grad(expr, x)"},
+    Function{"grad", 2, std::nullopt, "grad(expr, x)", Builtin::Grad},
+    Function{"sum", 1, std::nullopt, "sum(x), sum(x, axis=1), sum(x, axis=[0, 1], keepdims=true)",
+             Builtin::Sum, {"axis", "keepdims"}},
+    Function{"mean", 1, std::nullopt, "mean(x), mean(x, axis=1), mean(x, axis=[0, 1], keepdims=true)",
+             Builtin::Mean, {"axis", "keepdims"}},
+    Function{"softmax", 1, std::nullopt, "softmax(x) or softmax(x, axis=0)", Builtin::Softmax, {"axis"}},
+    Function{"log_softmax", 1, std::nullopt, "log_softmax(x) or log_softmax(x, axis=0)",
+             Builtin::LogSoftmax, {"axis"}},
+    Function{"logsumexp", 1, std::nullopt, "logsumexp(x), logsumexp(x, axis=0, keepdims=true)",
+             Builtin::LogSumExp, {"axis", "keepdims"}},
+    Function{"leaky_relu", 1, std::nullopt, "leaky_relu(x) or leaky_relu(x, slope=0.2)",
+             Builtin::LeakyRelu, {"slope"}},
+    Function{"gelu", 1, std::nullopt, "gelu(x)", Builtin::Gelu},
+    Function{"mse", 2, std::nullopt, "mse(prediction, target)", Builtin::Mse},
+    Function{"bce", 2, std::nullopt, "bce(probability, target)", Builtin::Bce},
+    Function{"bce_with_logits", 2, std::nullopt, "bce_with_logits(logits, target)", Builtin::BceWithLogits},
+    Function{"cross_entropy", 2, std::nullopt, "cross_entropy(logits, labels)", Builtin::CrossEntropy},
+    Function{"one_hot", 1, std::nullopt, "one_hot(labels, classes)", Builtin::OneHot, {"classes"}, 1},
+    Function{"transpose", 1, std::nullopt, "transpose(x) or transpose(x, [1, 0])", Builtin::Transpose,
+             {"axes"}},
+    Function{"reshape", 1, std::nullopt, "reshape(x, [2, -1])", Builtin::Reshape, {"shape"}, 1},
+};
+
+const Function kMaxReduction{"max", 1, std::nullopt,
+                             "max(x), max(x, axis=1), max(x, axis=[0, 1], keepdims=true)",
+                             Builtin::ReduceMax, {"axis", "keepdims"}};
+
+const std::array kInitialisers = {
+    Initialiser{"he", 0, "he()"},
+    Initialiser{"xavier", 0, "xavier()"},
+    Initialiser{"normal", 2, "normal(mean, std)"},
+    Initialiser{"uniform", 2, "uniform(lo, hi)"},
+    Initialiser{"zeros", 0, "zeros()"},
+    Initialiser{"ones", 0, "ones()"},
+    Initialiser{"constant", 1, "constant(v)"},
 };
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -56,23 +90,44 @@ const Function* find_function(std::string_view name) {
   return nullptr;
 }
 
-const Function* suggest_function(std::string_view name) {
+const Function& max_reduction() { return kMaxReduction; }
+
+std::string_view suggest(std::string_view name, const std::vector<std::string_view>& candidates) {
   // One typo in a short name, two in a long one; a long name is not compared
   // at all (and costs nothing). Ties go to the name with the same first letter
   // ("sn" suggests sin, not ln).
-  if (name.empty()) return nullptr;
+  if (name.empty()) return {};
   const size_t allowed = name.size() <= 3 ? 1 : 2;
-  const Function* best = nullptr;
+  std::string_view best;
   size_t best_score = 2 * allowed + 2;
-  for (const Function& f : kFunctions) {
-    const size_t gap = f.name.size() > name.size() ? f.name.size() - name.size()
-                                                   : name.size() - f.name.size();
+  for (std::string_view c : candidates) {
+    if (c.empty()) continue;
+    const size_t gap = c.size() > name.size() ? c.size() - name.size() : name.size() - c.size();
     if (gap > allowed) continue;
-    const size_t d = edit_distance(name, f.name);
-    const size_t score = 2 * d + (lower(name[0]) != f.name[0]);
-    if (d <= allowed && score < best_score) best = &f, best_score = score;
+    const size_t d = edit_distance(name, c);
+    const size_t score = 2 * d + (lower(name[0]) != c[0]);
+    if (d <= allowed && score < best_score) best = c, best_score = score;
   }
   return best;
+}
+
+const Function* suggest_function(std::string_view name) {
+  std::vector<std::string_view> names;
+  for (const Function& f : kFunctions) names.push_back(f.name);
+  const std::string_view best = suggest(name, names);
+  return best.empty() ? nullptr : find_function(best);
+}
+
+const Initialiser* find_initialiser(std::string_view name) {
+  for (const Initialiser& i : kInitialisers)
+    if (i.name == name) return &i;
+  return nullptr;
+}
+
+std::vector<std::string_view> initialiser_names() {
+  std::vector<std::string_view> names;
+  for (const Initialiser& i : kInitialisers) names.push_back(i.name);
+  return names;
 }
 
 }  // namespace gradc::frontend

@@ -104,7 +104,7 @@ bool Lexer::bad_character() {
     fail(pos, pos + 1, fmt::format("unexpected character '\\x{:02x}'", c));
   } else {
     std::vector<std::string> notes;
-    if (c == '[' || c == ']' || c == '{' || c == '}') notes.push_back("use '(' and ')' for grouping");
+    if (c == '{' || c == '}') notes.push_back("use '(' and ')' for grouping");
     fail(pos, pos + 1, fmt::format("unexpected character '{}'", static_cast<char>(c)), std::move(notes));
   }
   return false;
@@ -120,6 +120,11 @@ bool Lexer::punctuation(char c) {
     case '(': push(Tok::LParen, begin, pos); return true;
     case ')': push(Tok::RParen, begin, pos); return true;
     case ',': push(Tok::Comma, begin, pos); return true;
+    case '@': push(Tok::At, begin, pos); return true;
+    case '[': push(Tok::LBracket, begin, pos); return true;
+    case ']': push(Tok::RBracket, begin, pos); return true;
+    case '.': push(Tok::Dot, begin, pos); return true;  // x.T (".5" is a number)
+    case ':': push(Tok::Colon, begin, pos); return true;
     case '=': push(Tok::Assign, begin, pos); return true;
     case ';': push(Tok::Semi, begin, pos); return true;
     case '\n': push(Tok::Newline, begin, pos); return true;

@@ -13,7 +13,8 @@ namespace gradc::frontend {
 enum class Tok : uint8_t {
   Number, Ident,
   Plus, Minus, Star, Slash, Caret,  // Caret is written ^ or **
-  LParen, RParen, Comma, Assign,
+  At,                               // @, matrix product
+  LParen, RParen, LBracket, RBracket, Comma, Assign, Dot, Colon,
   Newline, Semi,                    // both end a statement
   Eof,
   Error,                            // a bad character; the diagnostic is in LexResult

@@ -83,12 +83,18 @@ std::vector<Dim> non_unit_dims(const Shape& s) {
 }  // namespace
 
 NodeId Builder::reshape(NodeId a, const std::vector<int64_t>& dims) {
-  Shape to{dims};
-  const bool only_unit_axes = std::find(dims.begin(), dims.end(), -1) == dims.end() &&
-                              non_unit_dims(shape(a)) == non_unit_dims(to);
-  if (!only_unit_axes) to = reshape_shape(shape(a), dims, &g_.dim_names);
-  if (shape(a) == to) return a;
-  return tensor_op(Op::Reshape, {a}, to);
+  return reshape_to(a, reshape_shape(shape(a), dims, &g_.dim_names));
+}
+
+NodeId Builder::reshape_to(NodeId a, Shape to) {
+  const Shape from = shape(a);
+  if (from == to) return a;
+  auto has_symbol = [](const Shape& s) { return std::any_of(s.dims.begin(), s.dims.end(), is_symbolic); };
+  if (has_symbol(from) || has_symbol(to) ? non_unit_dims(from) != non_unit_dims(to)
+                                         : element_count(from) != element_count(to))
+    throw ShapeError(fmt::format("reshape: cannot reshape {} into {}", to_string(from, &g_.dim_names),
+                                 to_string(to, &g_.dim_names)));
+  return tensor_op(Op::Reshape, {a}, std::move(to));
 }
 
 NodeId Builder::transpose(NodeId a, const std::vector<int>& perm) {
@@ -169,7 +175,7 @@ NodeId Builder::sum_to(NodeId a, Shape to) {
   if (shape(a) == to) return a;
   const BroadcastAxes ax = broadcast_axes(to, shape(a), &g_.dim_names);
   NodeId s = sum(a, ax.sum_axes, /*keepdims=*/false);
-  return reshape(s, ax.reshaped_to.dims);
+  return reshape_to(s, ax.reshaped_to);
 }
 
 std::vector<int> reduced_axes(const Node& n) {

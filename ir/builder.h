@@ -27,6 +27,7 @@ class Builder {
   void set_role(Role role) { role_ = role; }
   void set_group(std::string group) { group_ = std::move(group); }
   const std::string& group() const { return group_; }
+  int next_group_instance() { return ++group_instances_; }
   // By value: a reference into the arena dies when the next node is added.
   Shape shape(NodeId id) const { return g_[id].shape; }
 
@@ -51,7 +52,11 @@ class Builder {
 
   // Tensor ops. Axes may be negative (from the end); empty axes mean all axes.
   NodeId broadcast_to(NodeId a, Shape to);  // a itself if already that shape
-  NodeId reshape(NodeId a, const std::vector<int64_t>& dims);  // one -1 is inferred
+  // The user's reshape: concrete dims, one of which may be -1 (inferred).
+  NodeId reshape(NodeId a, const std::vector<int64_t>& dims);
+  // To exactly `to`, which may hold symbolic dims (so no -1: that is symbol 0);
+  // with symbols, only unit axes may come or go.
+  NodeId reshape_to(NodeId a, Shape to);
   NodeId transpose(NodeId a, const std::vector<int>& perm = {});  // {} reverses (x.T)
   NodeId sum(NodeId a, const std::vector<int>& axes = {}, bool keepdims = false);
   NodeId reduce_max(NodeId a, const std::vector<int>& axes = {}, bool keepdims = false);
@@ -77,6 +82,7 @@ class Builder {
   SourceLoc loc_{};
   Role role_ = Role::Forward;
   std::string group_;
+  int group_instances_ = 0;
 };
 
 // The axes of a reduction node (Sum, ReduceMax), and whether it kept them.

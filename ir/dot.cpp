@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -122,10 +124,25 @@ Naming name_nodes(const Graph& g) {
   return nm;
 }
 
-double value_of(const DotOptions& opts, NodeId id) { return (*opts.values)[id]; }
 bool has_value(const DotOptions& opts, NodeId id) {
+  if (opts.tensor_values) return id < opts.tensor_values->size() && !(*opts.tensor_values)[id].empty();
   return opts.values != nullptr && id < opts.values->size();
 }
+
+// A scalar as a number; a tensor as its first few elements, "[0.1, 2, 3, … 784 values]".
+std::string value_text(const DotOptions& opts, NodeId id) {
+  if (!opts.tensor_values) return number((*opts.values)[id]);
+  const std::vector<double>& v = (*opts.tensor_values)[id];
+  if (v.size() == 1) return number(v[0]);
+  constexpr size_t kShown = 4;
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < std::min(v.size(), kShown); ++i) parts.push_back(number(v[i]));
+  if (v.size() > kShown) parts.push_back(fmt::format("… {} values", v.size()));
+  return fmt::format("[{}]", fmt::join(parts, ", "));
+}
+
+// The user's name of a group instance: "softmax" for "softmax#3".
+std::string group_name(const Node& n) { return n.group.substr(0, n.group.rfind('#')); }
 
 // "df/dx" names the node "∂f/∂x" already: no need to repeat it.
 bool same_name(std::string_view output, std::string_view name) {
@@ -151,10 +168,14 @@ std::vector<std::string> label_rows(const Graph& g, NodeId id, const Naming& nm,
     for (NodeId in : n.inputs) args.push_back(nm.name[in]);
     rows.push_back("<b>" + html(nm.name[id]) + "</b> = " + html(formula(n.op, args)));
   }
-  if (n.op != Op::Const && has_value(opts, id)) rows.push_back("= " + number(value_of(opts, id)));
-  if (has_value(opts, n.adjoint) && n.role != Role::Backward)
+  if (!n.shape.is_scalar() || n.role == Role::Param)
+    rows.push_back(fmt::format("<font point-size=\"10\" color=\"#666666\">{}{}{}</font>",
+                               n.role == Role::Param ? "param " : "", html(g.type_string(id)),
+                               n.init.empty() ? "" : " = " + html(n.init)));
+  if (n.op != Op::Const && has_value(opts, id)) rows.push_back("= " + html(value_text(opts, id)));
+  if (n.adjoint != kNoNode && has_value(opts, n.adjoint) && n.role != Role::Backward)
     rows.push_back(fmt::format("<font color=\"#b03a2e\">∂{}/∂{} = {}</font>", html(nm.f),
-                               html(nm.name[id]), number(value_of(opts, n.adjoint))));
+                               html(nm.name[id]), html(value_text(opts, n.adjoint))));
   if (!nm.output[id].empty() && !same_name(nm.output[id], nm.name[id]))
     rows.push_back(fmt::format("<i>output {}</i>", html(nm.output[id])));
   return rows;
@@ -217,15 +238,20 @@ std::vector<bool> backward_side(const Graph& g) {
 
 // Edges run operand → user. Backward ones are dashed; those from the forward
 // side do not rank the picture, so the backward pass sits beneath the forward one.
-void emit_edges(std::string& out, const Graph& g, NodeId id, const std::vector<bool>& backward) {
+void emit_edges(std::string& out, const Graph& g, NodeId id, const std::vector<bool>& backward,
+                const std::vector<NodeId>& drawn_as, std::set<std::pair<NodeId, NodeId>>& done) {
   const Node& n = g[id];
   for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const NodeId from = drawn_as[n.inputs[i]], to = drawn_as[id];
+    if (from == to || !done.insert({from, to}).second) continue;  // inside one box, or drawn
     std::vector<std::string> attrs;
     if (backward[id]) attrs.emplace_back(R"(style=dashed, color="#d35400")");
     if (backward[id] && !backward[n.inputs[i]]) attrs.emplace_back("constraint=false");
-    if (std::string_view role = operand_role(n.op, i); !role.empty())
-      attrs.push_back(fmt::format("label=\"{}\"", role));
-    fmt::format_to(std::back_inserter(out), "  n{} -> n{}", n.inputs[i], id);
+    std::string label(operand_role(n.op, i));
+    if (const Node& x = g[n.inputs[i]]; !x.shape.is_scalar())
+      label += (label.empty() ? "" : " ") + to_string(x.shape, &g.dim_names);
+    if (!label.empty()) attrs.push_back(fmt::format("label=\"{}\"", label));
+    fmt::format_to(std::back_inserter(out), "  n{} -> n{}", from, to);
     if (!attrs.empty()) fmt::format_to(std::back_inserter(out), " [{}]", fmt::join(attrs, ", "));
     out += ";\n";
   }
@@ -253,16 +279,60 @@ void emit_input_column(std::string& out, const Graph& g) {
                    g.inputs()[i]);
 }
 
+
+// Forward nodes of each composite call ("softmax#3"), in id order.
+std::map<std::string, std::vector<NodeId>> group_members(const Graph& g, const std::vector<bool>& backward) {
+  std::map<std::string, std::vector<NodeId>> groups;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (!backward[id] && !g[id].group.empty() && g[id].op != Op::Input) groups[g[id].group].push_back(id);
+  return groups;
+}
+
+// A collapsed call is one box: the node computing its result, labelled with the
+// call's name, its type and value.
+void emit_group_box(std::string& out, const Graph& g, NodeId last, const Naming& nm, const DotOptions& opts) {
+  std::vector<std::string> rows = {"<b>" + html(group_name(g[last])) + "</b>"};
+  if (!g[last].shape.is_scalar())
+    rows.push_back(fmt::format("<font point-size=\"10\" color=\"#666666\">{}</font>", html(g.type_string(last))));
+  if (has_value(opts, last)) rows.push_back("= " + html(value_text(opts, last)));
+  if (g[last].adjoint != kNoNode && has_value(opts, g[last].adjoint))
+    rows.push_back(fmt::format("<font color=\"#b03a2e\">∂{}/∂{} = {}</font>", html(nm.f), html(nm.name[last]),
+                               html(value_text(opts, g[last].adjoint))));
+  fmt::format_to(std::back_inserter(out), "  n{} [shape=box3d, style=filled, fillcolor=\"#fcf3cf\", "
+                 "color=\"#7d6608\"{}, label={}];\n", last,
+                 nm.output[last].empty() ? "" : ", peripheries=2", html_label(rows));
+}
+
 }  // namespace
 
 std::string to_dot(const Graph& g, const DotOptions& opts) {
   const Naming nm = name_nodes(g);
   const std::vector<bool> backward = backward_side(g);
+  const auto groups = group_members(g, backward);
+  std::vector<NodeId> drawn_as(g.size());
+  for (NodeId id = 0; id < g.size(); ++id) drawn_as[id] = id;
+  std::vector<bool> in_group(g.size(), false);
+  for (const auto& [name, members] : groups)
+    for (NodeId id : members) {
+      in_group[id] = true;
+      if (opts.collapse_groups) drawn_as[id] = members.back();
+    }
   std::string out;
   out.reserve(static_cast<size_t>(g.size()) * 200 + 512);
   emit_header(out, opts);
   for (NodeId id = 0; id < g.size(); ++id)
-    if (!backward[id]) emit_node(out, g, id, nm, opts, "  ");
+    if (!backward[id] && !in_group[id]) emit_node(out, g, id, nm, opts, "  ");
+  int cluster = 0;
+  for (const auto& [name, members] : groups) {
+    if (opts.collapse_groups) {
+      emit_group_box(out, g, members.back(), nm, opts);
+      continue;
+    }
+    fmt::format_to(std::back_inserter(out), "  subgraph cluster_{} {{\n    label=\"{}\"; labeljust=l; fontsize=11; "
+                   "style=\"rounded,dashed\"; color=\"#b7950b\";\n", cluster++, group_name(g[members.back()]));
+    for (NodeId id : members) emit_node(out, g, id, nm, opts, "    ");
+    out += "  }\n";
+  }
   if (std::find(backward.begin(), backward.end(), true) != backward.end()) {
     out += "  subgraph cluster_backward {\n    label=\"backward pass\"; labeljust=r; "
            "fontsize=11; fontcolor=\"#d35400\"; style=dashed; color=\"#e59866\";\n";
@@ -271,7 +341,8 @@ std::string to_dot(const Graph& g, const DotOptions& opts) {
     out += "  }\n";
   }
   emit_input_column(out, g);
-  for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward);
+  std::set<std::pair<NodeId, NodeId>> drawn_edges;
+  for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward, drawn_as, drawn_edges);
   out += "}\n";
   return out;
 }

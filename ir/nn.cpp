@@ -30,9 +30,9 @@ NodeId logsumexp(Builder& b, NodeId x, int axis, bool keepdims) {
   NodeId m = b.stop_gradient(b.reduce_max(x, {axis}, true));
   NodeId lse = b.add(m, b.unary(Op::Log, b.sum(b.unary(Op::Exp, b.sub(x, m)), {axis}, true)));
   if (keepdims) return lse;
-  std::vector<int64_t> dims = b.shape(x).dims;
-  dims.erase(dims.begin() + (axis < 0 ? axis + static_cast<int>(dims.size()) : axis));
-  return b.reshape(lse, dims);
+  Shape s = b.shape(x);
+  s.dims.erase(s.dims.begin() + (axis < 0 ? axis + s.rank() : axis));
+  return b.reshape_to(lse, s);
 }
 
 // x where x > 0, slope·x elsewhere (so the slope is the derivative at 0, as in torch).

@@ -29,11 +29,13 @@ NodeId bce_with_logits(Builder& b, NodeId logits, NodeId target);
 // probability targets (logits' shape). Throws ShapeError for anything else.
 NodeId cross_entropy(Builder& b, NodeId logits, NodeId labels);
 
-// Sets the builder's group for the lifetime of the guard (nested calls keep the outermost).
+// Sets the builder's group for the lifetime of the guard (nested calls keep the
+// outermost). Each call is its own instance, "softmax#3": pictures draw one box per
+// call and show the part before '#'.
 class GroupScope {
  public:
-  GroupScope(Builder& b, std::string name) : b_(b), saved_(b.group()) {
-    if (saved_.empty()) b_.set_group(std::move(name));
+  GroupScope(Builder& b, std::string_view name) : b_(b), saved_(b.group()) {
+    if (saved_.empty()) b_.set_group(std::string(name) + "#" + std::to_string(b_.next_group_instance()));
   }
   ~GroupScope() { b_.set_group(saved_); }
   GroupScope(const GroupScope&) = delete;

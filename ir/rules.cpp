@@ -42,7 +42,7 @@ Shape shape_of(V& v, NodeId id) { return v.b.shape(id); }
 void vjp_broadcast(V& v) { v.set(0, v.b.sum_to(v.g, shape_of(v, v.x[0]))); }
 
 // y = reshape(x)               dx = reshape(g) back
-void vjp_reshape(V& v) { v.set(0, v.b.reshape(v.g, shape_of(v, v.x[0]).dims)); }
+void vjp_reshape(V& v) { v.set(0, v.b.reshape_to(v.g, shape_of(v, v.x[0]))); }
 
 // y = transpose(x, p)          dx = transpose(g, p⁻¹)
 void vjp_transpose(V& v) {
@@ -56,7 +56,7 @@ void vjp_transpose(V& v) {
 NodeId adjoint_with_kept_dims(V& v) {
   const Node& y = v.b.graph()[v.y];
   const Shape kept = reduce_shape("sum", shape_of(v, v.x[0]), reduced_axes(y), true);
-  return v.b.reshape(v.g, kept.dims);
+  return v.b.reshape_to(v.g, kept);
 }
 
 // y = sum(x, axes)             dx = g broadcast back over the axes
@@ -67,7 +67,7 @@ void vjp_reduce_max(V& v) {
   Builder& b = v.b;
   const std::vector<int> axes = reduced_axes(b.graph()[v.y]);
   const Shape kept = reduce_shape("max", shape_of(v, v.x[0]), axes, true);
-  NodeId at_max = b.binary(Op::Ge, v.x[0], b.reshape(v.y, kept.dims));
+  NodeId at_max = b.binary(Op::Ge, v.x[0], b.reshape_to(v.y, kept));
   NodeId ties = b.sum(at_max, axes, /*keepdims=*/true);
   v.set(0, b.mul(at_max, b.div(adjoint_with_kept_dims(v), ties)));
 }
@@ -89,10 +89,10 @@ void vjp_matmul(V& v) {
   std::vector<int64_t> da = sa.dims, db = sb.dims;
   if (sa.rank() == 1) da.insert(da.begin(), 1);
   if (sb.rank() == 1) db.push_back(1);
-  NodeId a = b.reshape(v.x[0], da), bm = b.reshape(v.x[1], db);
-  NodeId g = b.reshape(v.g, matmul_shape(b.shape(a), b.shape(bm)).dims);
-  if (v.needs(0)) v.set(0, b.reshape(b.sum_to(b.matmul(g, swap_last_two(b, bm)), Shape{da}), sa.dims));
-  if (v.needs(1)) v.set(1, b.reshape(b.sum_to(b.matmul(swap_last_two(b, a), g), Shape{db}), sb.dims));
+  NodeId a = b.reshape_to(v.x[0], Shape{da}), bm = b.reshape_to(v.x[1], Shape{db});
+  NodeId g = b.reshape_to(v.g, matmul_shape(b.shape(a), b.shape(bm)));
+  if (v.needs(0)) v.set(0, b.reshape_to(b.sum_to(b.matmul(g, swap_last_two(b, bm)), Shape{da}), sa));
+  if (v.needs(1)) v.set(1, b.reshape_to(b.sum_to(b.matmul(swap_last_two(b, a), g), Shape{db}), sb));
 }
 
 // Each entry: the forward value, then the derivative it implies.

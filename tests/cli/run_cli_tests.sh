@@ -121,6 +121,115 @@ else bad no-dot "expected DOT files and a note: $(cat "$TMP/err")"; fi
 run emit-ir 0 emit -e "$SEED" --grad && { grep -q 'return f = ' "$TMP/out" && ok || bad emit-ir "no return"; }
 run emit-llvm 0 emit -e "$SEED" --emit llvm && { grep -q 'define' "$TMP/out" && ok || bad emit-llvm "no define"; }
 run emit-asm 0 emit -e "$SEED" --emit asm && { grep -q 'ret' "$TMP/out" && ok || bad emit-asm "no ret"; }
+# --- tensors: --at literals and .npy files, dims, f32 by default, jacobian, --save-dir --------
+# Needs the language's tensor declarations (`input w[3]`); skipped, loudly, on a frontend without them.
+if "$GRADC" eval -e 'input w[3]
+f = w' --at 'w=[1,2,3]' >/dev/null 2>&1; then
+SQ='input w[3]
+f = w * w'
+expect_stdout tensor-eval-text "$(printf 'f = f32[3]\n[1, 4, 9]')" eval -e "$SQ" --at 'w=[1,2,3]'
+expect_stdout tensor-eval-json '{"value": [1, 4, 9]}' eval -e "$SQ" --at 'w=[1,2,3]' --json
+expect_stdout tensor-eval-f64 '{"value": [0.010000000000000002, 1, 4]}' eval -e "$SQ" --at 'w=[0.1,1,2]' --json --dtype f64
+expect_stdout tensor-eval-f32 '{"value": [0.010000001, 1, 4]}' eval -e "$SQ" --at 'w=[0.1,1,2]' --json
+expect_stdout tensor-nested-literal '{"value": [[1, 3], [2, 4]]}' eval -e 'input A[2,2]
+f = A.T' --at 'A=[[1,2],[3,4]]' --json
+expect_stdout tensor-matlab-literal '{"value": [[1, 3], [2, 4]]}' eval -e 'input A[2,2]
+f = A.T' --at 'A=[1,2;3,4]' --json
+# coursework 003 part 2: Xw -> X, w∘w -> diag(2w), softmax(w) -> diag(s) - s sᵀ (numerator layout)
+expect_stdout jacobian-square \
+  "$(printf 'f = f32[3]\n[1, 4, 9]\nJacobian ∂f/∂w, numerator layout (output [3] × input [3]): shape [3,3]\n[[2, 0, 0],\n [0, 4, 0],\n [0, 0, 6]]')" \
+  jacobian -e "$SQ" --wrt w --at 'w=[1,2,3]'
+expect_stdout jacobian-square-json '{"value": [1, 4, 9], "jacobian": {"w": [[2, 0, 0], [0, 4, 0], [0, 0, 6]]}}' \
+  jacobian -e "$SQ" --wrt w --at 'w=[1,2,3]' --json
+expect_stdout jacobian-Xw '{"value": [5, 11], "jacobian": {"w": [[1, 2, 3], [4, 5, 6]]}}' \
+  jacobian -e 'input X[2,3]
+input w[3]
+f = X @ w' --wrt w --at 'X=[1,2,3;4,5,6]' --at 'w=[1,-1,2]' --json
+expect_close jacobian-softmax 'all(abs(j["jacobian"]["w"][i][k] - ((s[i] if i == k else 0) - s[i]*s[k])) < 1e-15 for s in [[math.exp(v)/sum(math.exp(u) for u in [1,2,3]) for v in [1,2,3]]] for i in range(3) for k in range(3))' \
+  jacobian -e 'input w[3]
+f = softmax(w)' --wrt w --at 'w=[1,2,3]' --dtype f64 --json
+expect_error jacobian-no-wrt 2 "gradc: error" jacobian -e "$SQ" --at 'w=[1,2,3]'
+expect_error jacobian-bad-wrt 2 "'q' is not an input" jacobian -e "$SQ" --wrt q --at 'w=[1,2,3]'
+run grad-tensor-output-note 0 grad -e "$SQ" --at 'w=[1,2,3]' --json &&
+  { [ "$(cat "$TMP/out")" = '{"value": [1, 4, 9], "grad": {"w": [2, 4, 6]}}' ] && grep -q 'sum(f)' "$TMP/err" &&
+    ok || bad grad-tensor-output-note "$(cat "$TMP/out" "$TMP/err")"; }
+# A small network, its data written as .npy by gradc itself (eval --save-dir).
+cat > "$TMP/mlp.grad" <<'PROG'
+input x[B, 4]
+input y[B] : int
+param W1[4, 5] = he()
+param b1[5] = zeros()
+param W2[5, 3] = he()
+h = relu(x @ W1 + b1)
+loss = cross_entropy(h @ W2, y)
+PROG
+mk() {  # mk NAME SHAPE LITERAL: writes $TMP/NAME.npy (f64)
+  "$GRADC" eval -e "input a$2
+f = a" --at "a=$3" --dtype f64 --save-dir "$TMP/npy" >/dev/null && mv "$TMP/npy/value.npy" "$TMP/$1.npy"
+}
+mk x '[2,4]' '[0.5,-1,2,0.25;1,1,-0.5,3]'; mk y '[2]' '[0,2]'; mk ybad '[2]' '[0,3]'; mk yhalf '[2]' '[0,1.5]'
+mk W1 '[4,5]' '[0.1,0.2,-0.3,0.4,0.5;-0.1,0.3,0.2,-0.2,0.1;0.05,-0.4,0.3,0.2,-0.1;0.2,0.1,-0.1,0.3,0.4]'
+mk b1 '[5]' '[0.1,0,-0.1,0,0.2]'; mk W2 '[5,3]' '[0.3,-0.2,0.1;0.1,0.4,-0.3;-0.2,0.1,0.2;0.5,-0.1,0;0.1,0.2,0.3]'
+MLP_AT="x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_close mlp-grad-json 'isinstance(j["value"], float) and list(j["grad"]) == ["W1", "b1", "W2"] and len(j["grad"]["W1"]) == 4 and all(len(r) == 5 for r in j["grad"]["W1"]) and len(j["grad"]["b1"]) == 5 and len(j["grad"]["W2"]) == 5 and all(len(r) == 3 for r in j["grad"]["W2"])' \
+  grad "$TMP/mlp.grad" --at "$MLP_AT" --json
+expect_close mlp-grad-wrt-x 'list(j["grad"]) == ["x"] and len(j["grad"]["x"]) == 2' grad "$TMP/mlp.grad" --at "$MLP_AT" --wrt x --json
+run mlp-save-dir 0 grad "$TMP/mlp.grad" --at "$MLP_AT" --save-dir "$TMP/saved/run1" &&
+  { [ -f "$TMP/saved/run1/value.npy" ] && [ -f "$TMP/saved/run1/grad_W1.npy" ] && [ -f "$TMP/saved/run1/grad_b1.npy" ] &&
+    [ -f "$TMP/saved/run1/grad_W2.npy" ] && [ "$(cat "$TMP/out" | head -1)" = "$("$GRADC" grad "$TMP/mlp.grad" --at "$MLP_AT" | head -1)" ] &&
+    ok || bad mlp-save-dir "missing files or extra output: $(ls "$TMP/saved/run1")"; }
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+  run mlp-save-dir-json 0 grad "$TMP/mlp.grad" --at "$MLP_AT" --json --save-dir "$TMP/saved/run2"
+  /usr/bin/python3 - "$TMP/saved/run2" "$TMP/out" <<'PY' && ok || bad save-dir-numpy "files do not match --json"
+import json, sys, numpy as np
+d, j = sys.argv[1], json.load(open(sys.argv[2]))
+v = np.load(d + "/value.npy")
+assert v.dtype == np.float32 and v.shape == () and v == np.float32(j["value"])
+for name, shape in [("W1", (4, 5)), ("b1", (5,)), ("W2", (5, 3))]:
+    g = np.load(d + "/grad_" + name + ".npy")
+    assert g.dtype == np.float32 and g.shape == shape, (name, g.dtype, g.shape)
+    assert (g == np.array(j["grad"][name], dtype=np.float32)).all(), name
+PY
+  run save-dir-f64 0 grad "$TMP/mlp.grad" --at "$MLP_AT" --dtype f64 --save-dir "$TMP/saved/run3"
+  /usr/bin/python3 -c 'import numpy as np, sys; assert np.load(sys.argv[1]).dtype == np.float64' \
+    "$TMP/saved/run3/grad_W1.npy" && ok || bad save-dir-f64 "not float64"
+else
+  echo "SKIP save-dir-numpy: /usr/bin/python3 has no numpy"
+fi
+expect_error mlp-label-range 2 "label y[1] = 3 is out of range: cross_entropy needs class labels in [0, 3)" \
+  grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/ybad.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_error mlp-label-integral 2 "y[1] = 1.5 is not an integer" \
+  grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/yhalf.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_error mlp-wrt-labels 2 "'y' holds integer labels" grad "$TMP/mlp.grad" --at "$MLP_AT" --wrt y
+expect_error mlp-rank 2 "input 'x' is declared [B,4] (rank 2), but its value has shape [4] (rank 1)" \
+  grad "$TMP/mlp.grad" --at "x=[1,2,3,4],y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_error mlp-shape 2 "input 'W1' is declared [4,5], but its value has shape [5,3]: dimension 0 is 4, not 5" \
+  grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/W2.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_error mlp-dim-conflict 2 "dimension B is 3 from x but 2 from y" \
+  grad "$TMP/mlp.grad" --at "x=[1,2,3,4;1,2,3,4;0,0,0,0],y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_error mlp-dim-option-conflict 2 "dimension B is 5 from --dim but 2 from x" \
+  grad "$TMP/mlp.grad" --at "$MLP_AT" --dim B=5
+expect_error mlp-missing 2 "no value for W2" grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy"
+printf 'not an npy file' > "$TMP/bad.npy"
+expect_error bad-npy 2 "cannot read input 'W1' from" \
+  grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/bad.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_error missing-npy 2 "cannot read input 'W1'" \
+  grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/nothere.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
+expect_error bad-literal 2 "bad value for input 'w'" eval -e "$SQ" --at 'w=[1,2;3]'
+expect_error order2-tensor 2 "--order 2 is for scalar programs" grad -e "$SQ" --at 'w=[1,2,3]' --order 2
+expect_error unknown-dim 2 "'Q' is not a dimension of the program (dimensions: B)" emit "$TMP/mlp.grad" --dim Q=3
+expect_error unbound-dim 2 "dimension B is not bound" emit "$TMP/mlp.grad" --emit llvm
+run emit-dim 0 emit "$TMP/mlp.grad" --dim B=64 && { grep -q 'f32\[64,4\]' "$TMP/out" && ok || bad emit-dim "no f32[64,4]"; }
+run graph-tensor 0 graph "$TMP/mlp.grad" --at "$MLP_AT" --out "$TMP/tpics" --format dot &&
+  { [ -f "$TMP/tpics/00-parsed.dot" ] && [ -f "$TMP/tpics/01-autodiff.dot" ] && ok || bad graph-tensor "missing pictures"; }
+run graph-tensor-no-at 0 graph "$TMP/mlp.grad" --out "$TMP/tpics2" --format dot && ok
+expect_error save-dir-bad 2 "cannot create directory" eval -e "$SQ" --at 'w=[1,2,3]' --save-dir /dev/null/x
+else
+  echo "SKIP tensor CLI tests: this frontend does not parse 'input w[3]' yet"
+fi
+# --save-dir on a scalar program: a 0-d f64 value.npy, and the usual output only.
+expect_stdout scalar-save-dir 'f = 40.171073846375336' eval -e "$SEED" --at x=1,y=3,z=2 --save-dir "$TMP/scalar-out"
+[ -f "$TMP/scalar-out/value.npy" ] && ok || bad scalar-save-dir "no value.npy"
 run help 0 grad --help && { grep -q 'Examples' "$TMP/out" && ok || bad help "no examples"; }
 
 echo "cli: $pass passed, $fail failed"

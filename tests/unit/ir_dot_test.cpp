@@ -16,6 +16,8 @@
 
 #include "ir/builder.h"
 #include "ir/dot.h"
+#include "ir/nn.h"
+#include "passes/autodiff.h"
 #include "runtime/interpreter.h"
 
 using namespace gradc;
@@ -190,4 +192,50 @@ TEST_CASE("dot: Graphviz accepts the pictures", "[ir][dot][graphviz]") {
   add_backward_by_hand(s);
   CHECK(graphviz_accepts(draw(s.g, kSeedTitle, true), "gradc_dot_backward"));
   CHECK(graphviz_accepts(draw(s.g, "", false), "gradc_dot_plain"));
+}
+
+namespace {
+
+// logits = x @ W + b; loss = cross_entropy(logits, y), with the gradient.
+ir::Graph tensor_net() {
+  ir::Graph g;
+  g.dim_names.names = {"B"};
+  ir::Builder b(g, ir::DType::F32);
+  NodeId x = b.input("x", ir::Shape{{ir::symbol_dim(0), 784}});
+  NodeId y = b.input("y", ir::Shape{{ir::symbol_dim(0)}});
+  g[y].integer = true;
+  NodeId w = b.input("W", ir::Shape{{784, 10}}, ir::Role::Param);
+  g[w].init = "he()";
+  NodeId bias = b.input("b", ir::Shape{{10}}, ir::Role::Param);
+  NodeId loss = ir::nn::cross_entropy(b, b.add(b.matmul(x, w), bias), y);
+  g.outputs.push_back({"loss", loss});
+  passes::append_gradients(g, loss, {w, bias});
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("dot: tensor graphs show types on nodes and shapes on edges", "[ir][dot][tensor]") {
+  const ir::Graph g = tensor_net();
+  ir::DotOptions opts;
+  const std::string dot = ir::to_dot(g, opts);
+  CHECK_THAT(dot, Catch::Contains("f32[B,784]"));
+  CHECK_THAT(dot, Catch::Contains("param f32[784,10] = he()"));
+  CHECK_THAT(dot, Catch::Contains("label=\"[B,10]\""));               // an edge carrying logits
+  CHECK_THAT(dot, Catch::Contains("label=\"cross_entropy\""));        // the call's cluster
+  if (dot_available()) CHECK(graphviz_accepts(dot, "gradc_dot_tensor"));
+}
+
+TEST_CASE("dot: a composite call collapses to one box", "[ir][dot][tensor]") {
+  const ir::Graph g = tensor_net();
+  ir::DotOptions opts;
+  opts.collapse_groups = true;
+  const std::string dot = ir::to_dot(g, opts);
+  CHECK_THAT(dot, !Catch::Contains("cluster_0"));
+  CHECK_THAT(dot, Catch::Contains("box3d"));
+  // Far fewer boxes than nodes: the softmax internals are not drawn.
+  const std::string expanded = ir::to_dot(g, {});
+  CHECK(dot.size() < expanded.size());
+  CHECK_THAT(dot, !Catch::Contains("reduce_max") && !Catch::Contains("max("));
+  if (dot_available()) CHECK(graphviz_accepts(dot, "gradc_dot_collapsed"));
 }

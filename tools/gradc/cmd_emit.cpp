@@ -4,6 +4,7 @@
 #include "codegen/codegen.h"
 #include "ir/printer.h"
 #include "tools/gradc/commands.h"
+#include "tools/gradc/tensor_args.h"
 
 namespace gradc::cli {
 
@@ -11,6 +12,7 @@ namespace {
 
 struct EmitOptions {
   ProgramArgs program;
+  std::vector<std::string> dims;
   std::string emit = "ir";
   bool grad = false;
   std::vector<std::string> wrt;
@@ -21,8 +23,10 @@ struct EmitOptions {
 int run_emit(const EmitOptions& o) {
   if (o.opt_level < 0 || o.opt_level > 3) throw UsageError("-O must be 0, 1, 2 or 3");
   frontend::SourceFile src = load_source(o.program);
-  const ir::DType dtype = parse_dtype(o.program.dtype);
-  ir::Graph g = compile_or_report(src, dtype);
+  ir::Graph g = compile_program(src, o.program);
+  const ir::DType dtype = graph_dtype(g);
+  // The IR may keep its dims symbolic; LLVM IR and assembly need them bound.
+  if (!o.dims.empty() || o.emit != "ir") g = bind_dims_or_report(g, parse_dims(o.dims, g));
   auto hook = [&](std::string_view name, const ir::Graph& after, bool changed) {
     if (!o.print_after_all) return;
     fmt::print("// ----- IR after {}{} -----\n{}", name, changed ? "" : " (unchanged)",
@@ -46,6 +50,7 @@ void register_emit(CLI::App& app, Action& run) {
   cmd->add_option("--emit", opts->emit, "ir, llvm or asm")
       ->check(CLI::IsMember({"ir", "llvm", "asm"}))
       ->capture_default_str();
+  cmd->add_option("--dim", opts->dims, "Bind a symbolic dimension, NAME=N (e.g. --dim B=64)");
   cmd->add_flag("--grad", opts->grad, "Include the gradient (forward + backward)");
   cmd->add_option("--wrt", opts->wrt, "With --grad: differentiate by these inputs")->delimiter(',');
   cmd->add_flag("--print-after-all", opts->print_after_all, "Print the IR after every pass");

@@ -1,8 +1,9 @@
 // tools/gradc/cmd_eval.cpp — `gradc eval`: the value of a program at a point.
 #include <fmt/format.h>
 
-#include "frontend/frontend.h"
 #include "tools/gradc/commands.h"
+#include "tools/gradc/tensor_args.h"
+#include "tools/gradc/tensor_output.h"
 
 namespace gradc::cli {
 
@@ -10,19 +11,22 @@ namespace {
 
 struct EvalOptions {
   ProgramArgs program;
-  std::vector<std::string> at;
+  DataArgs data;
   bool json = false;
   bool interpret = false;
+  std::string save_dir;
 };
 
 int run_eval(const EvalOptions& o) {
   frontend::SourceFile src = load_source(o.program);
-  const ir::DType dtype = parse_dtype(o.program.dtype);
-  ir::Graph g = compile_or_report(src, dtype);
-  const std::vector<double> at = parse_at(o.at, g);
-  const double value = evaluate(optimise(g), at, o.interpret).front();
-  if (o.json) fmt::print("{{\"value\": {}}}\n", json_number(value, dtype));
-  else fmt::print("{} = {}\n", g.outputs.front().name, format_number(value, dtype));
+  BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims);
+  const runtime::Tensor value = evaluate_tensors(optimise(p.bound), p.inputs, o.interpret).front();
+  if (!o.save_dir.empty()) {
+    make_output_dir(o.save_dir, "--save-dir");
+    save_result(o.save_dir, "value.npy", value, p.dtype);
+  }
+  if (o.json) fmt::print("{{\"value\": {}}}\n", json_result(value, p.dtype));
+  else fmt::print("{}\n", text_result(p.parsed.outputs.front().name, value, p.dtype));
   return 0;
 }
 
@@ -32,11 +36,14 @@ void register_eval(CLI::App& app, Action& run) {
   auto opts = std::make_shared<EvalOptions>();
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a program at a point");
   add_program_options(*cmd, opts->program);
-  cmd->add_option("--at", opts->at, "Input values, NAME=VALUE[,NAME=VALUE...] (nan, inf allowed)");
-  cmd->add_flag("--json", opts->json, "Print {\"value\": v}");
+  add_data_options(*cmd, opts->data);
+  cmd->add_flag("--json", opts->json, "Print {\"value\": v} (a tensor as nested lists)");
   cmd->add_flag("--interpret", opts->interpret, "Use the reference interpreter instead of the JIT");
+  cmd->add_option("--save-dir", opts->save_dir, "Also write DIR/value.npy (of the compute type)");
   cmd->footer("\nExamples:\n  gradc eval -e 'f = ln x + exp(y)*z' --at x=1,y=3,z=2\n"
-              "  gradc eval prog.grad --at x=0.5 --json");
+              "  gradc eval prog.grad --at x=0.5 --json\n"
+              "  gradc eval mlp.grad --at x=batch.npy,y=labels.npy --at W1=w1.npy --save-dir out\n"
+              "\nThe compute type is f32 by default when an input is a tensor, f64 for scalar programs.");
   cmd->callback([opts, &run] { run = [opts] { return run_eval(*opts); }; });
 }
 

@@ -12,6 +12,7 @@
 #include "runtime/atomic_file.h"
 #include "runtime/interpreter.h"
 #include "tools/gradc/commands.h"
+#include "tools/gradc/tensor_args.h"
 
 namespace gradc::cli {
 
@@ -19,7 +20,7 @@ namespace {
 
 struct GraphOptions {
   ProgramArgs program;
-  std::vector<std::string> at;
+  DataArgs data;
   std::vector<std::string> wrt;
   std::string out_dir = "gradc-graph";
   std::string format = "svg";
@@ -54,10 +55,12 @@ std::string shell_quote(const std::string& s) {
 
 class StepWriter {
  public:
-  StepWriter(const GraphOptions& o, const ir::Graph& parsed, std::string formula)
+  // `at`: the scalar inputs' values, drawn on every node; null to draw the graph alone.
+  StepWriter(const GraphOptions& o, const ir::Graph& parsed, std::string formula, const std::vector<double>* at)
       : o_(o), render_(o.format != "dot" && have_dot()), formula_(std::move(formula)) {
-    if (!o.at.empty()) {
-      at_ = parse_at(o.at, parsed);
+    if (at) {
+      values_ = true;
+      at_ = *at;
       std::vector<std::string> parts;
       for (size_t i = 0; i < at_.size(); ++i)
         parts.push_back(fmt::format("{}={}", parsed[parsed.inputs()[i]].name, format_number(at_[i])));
@@ -73,7 +76,7 @@ class StepWriter {
     std::vector<double> values;
     ir::DotOptions dot;
     dot.title = fmt::format("{:02} {}:  {}", index_, step, formula_);
-    if (!o_.at.empty()) {
+    if (values_) {
       values = runtime::interpret_all(g, at_);
       dot.values = &values;
     }
@@ -106,6 +109,7 @@ class StepWriter {
   const GraphOptions& o_;
   bool render_;
   std::string formula_;
+  bool values_ = false;
   std::vector<double> at_;
   int index_ = 0;
   std::vector<std::string> written_;
@@ -113,8 +117,22 @@ class StepWriter {
 
 int run_graph(const GraphOptions& o) {
   frontend::SourceFile src = load_source(o.program);
-  ir::Graph parsed = compile_or_report(src, parse_dtype(o.program.dtype));
-  StepWriter steps(o, parsed, one_line(src.text()));
+  ir::Graph parsed = compile_program(src, o.program);
+  // --at checks the values against the program; the drawing shows them for scalar programs.
+  std::vector<double> at;
+  bool show_values = false;
+  if (!o.data.at.empty()) {
+    BoundProgram p = bind_program(parsed, o.data.at, o.data.dims);
+    if (is_scalar_graph(p.bound)) {
+      for (const runtime::Tensor& t : p.inputs) at.push_back(t.data.at(0));
+      show_values = true;
+    } else {
+      fmt::print(stderr, "gradc: note: node values are drawn for scalar programs only, not yet for tensors\n");
+    }
+  } else {
+    parse_dims(o.data.dims, parsed);
+  }
+  StepWriter steps(o, parsed, one_line(src.text()), show_values ? &at : nullptr);
   steps.write("parsed", parsed);
   auto hook = [&](std::string_view name, const ir::Graph& g, bool) { steps.write(name, g); };
   if (o.no_grad) optimise(parsed, hook);
@@ -130,7 +148,7 @@ void register_graph(CLI::App& app, Action& run) {
   CLI::App* cmd = app.add_subcommand("graph", "Draw the graph after each step (Graphviz)");
   add_program_options(*cmd, opts->program);
   cmd->add_option("--out", opts->out_dir, "Directory for the pictures")->capture_default_str();
-  cmd->add_option("--at", opts->at, "Show each node's value and gradient at this point");
+  add_data_options(*cmd, opts->data, "Show each node's value and gradient at this point (scalar programs)");
   cmd->add_option("--wrt", opts->wrt, "Differentiate with respect to these inputs (default: all)")
       ->delimiter(',');
   cmd->add_option("--format", opts->format, "dot, svg or png")

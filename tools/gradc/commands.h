@@ -15,8 +15,16 @@ void register_eval(CLI::App& app, Action& run);
 void register_grad(CLI::App& app, Action& run);
 void register_graph(CLI::App& app, Action& run);
 void register_emit(CLI::App& app, Action& run);
+void register_jacobian(CLI::App& app, Action& run);
 
 // FILE, -e PROGRAM and --dtype, shared by every command.
 void add_program_options(CLI::App& cmd, ProgramArgs& args);
+
+// --at and --dim: the data a program runs on.
+struct DataArgs {
+  std::vector<std::string> at;
+  std::vector<std::string> dims;
+};
+void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help = "");
 
 }  // namespace gradc::cli

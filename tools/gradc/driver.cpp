@@ -15,48 +15,13 @@
 #include "codegen/codegen.h"
 #include "passes/autodiff.h"
 #include "runtime/interpreter.h"
+#include "tools/gradc/tensor_args.h"
 
 namespace gradc::cli {
 
 namespace {
 constexpr size_t kMaxSourceBytes = 16u << 20;  // a program larger than 16 MiB is a mistake
 
-// Splits "x=1,y=[1,2],z=3" at top-level commas (brackets may hold commas later).
-std::vector<std::string> split_bindings(const std::string& s) {
-  std::vector<std::string> parts;
-  std::string cur;
-  int depth = 0;
-  for (char c : s) {
-    if (c == '[') ++depth;
-    if (c == ']') --depth;
-    if (c == ',' && depth == 0) {
-      parts.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  parts.push_back(cur);
-  return parts;
-}
-
-double parse_value(const std::string& name, const std::string& text) {
-  std::string t = text;
-  t.erase(0, t.find_first_not_of(" \t"));
-  t.erase(t.find_last_not_of(" \t") + 1);
-  if (t == "nan" || t == "inf" || t == "-inf" || t == "+inf")
-    return t == "nan" ? NAN : (t[0] == '-' ? -INFINITY : INFINITY);
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (t.empty() || used != t.size())
-    throw UsageError(fmt::format("--at: '{}' is not a number (for input '{}')", text, name));
-  return v;
-}
 }  // namespace
 
 frontend::SourceFile load_source(const ProgramArgs& args) {
@@ -82,33 +47,20 @@ ir::DType parse_dtype(const std::string& name) {
   throw UsageError(fmt::format("--dtype must be f32 or f64, not '{}'", name));
 }
 
+ir::Graph compile_program(const frontend::SourceFile& src, const ProgramArgs& args) {
+  if (!args.dtype.empty()) return compile_or_report(src, parse_dtype(args.dtype));
+  ir::Graph g = compile_or_report(src, ir::DType::F64);
+  return has_only_scalar_inputs(g) ? g : compile_or_report(src, ir::DType::F32);
+}
+
+ir::DType graph_dtype(const ir::Graph& g) { return g.size() == 0 ? ir::DType::F64 : g[0].dtype; }
+
 std::vector<double> parse_at(const std::vector<std::string>& at, const ir::Graph& g) {
-  const auto names = g.input_names();
-  const std::string all = names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
-  std::map<std::string, double> given;
-  for (const std::string& arg : at)
-    for (const std::string& binding : split_bindings(arg)) {
-      auto eq = binding.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw UsageError(fmt::format("--at: expected NAME=VALUE, got '{}'", binding));
-      std::string name = binding.substr(0, eq);
-      name.erase(0, name.find_first_not_of(" \t"));
-      name.erase(name.find_last_not_of(" \t") + 1);
-      if (g.find_input(name) == ir::kNoNode)
-        throw UsageError(fmt::format("--at: '{}' is not an input of the program (inputs: {})", name, all));
-      if (!given.emplace(name, parse_value(name, binding.substr(eq + 1))).second)
-        throw UsageError(fmt::format("--at: '{}' is given twice", name));
-    }
-  std::vector<std::string> missing;
-  std::vector<double> values;
-  for (const std::string& name : names) {
-    if (auto it = given.find(name); it != given.end()) values.push_back(it->second);
-    else missing.push_back(name);
-  }
-  if (!missing.empty())
-    throw UsageError(fmt::format("--at: no value for {} (give e.g. --at {}=1)",
-                                 fmt::join(missing, ", "), missing.front()));
-  return values;
+  const std::vector<runtime::Tensor> values = parse_inputs(at, g);
+  bind_input_dims(g, values);  // a tensor where a scalar is declared: the shape error
+  std::vector<double> out;
+  for (const runtime::Tensor& t : values) out.push_back(t.data.at(0));
+  return out;
 }
 
 ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hook) {
@@ -123,16 +75,20 @@ ir::Graph differentiate(const ir::Graph& parsed, const std::vector<std::string>&
   std::set<std::string> seen;
   for (const std::string& name : wrt)
     if (!seen.insert(name).second) throw UsageError(fmt::format("--wrt: '{}' is given twice", name));
-  for (const std::string& name : wrt)
-    if (parsed.find_input(name) == ir::kNoNode)
+  for (const std::string& name : wrt) {
+    const ir::NodeId id = parsed.find_input(name);
+    if (id == ir::kNoNode)
       throw UsageError(fmt::format("--wrt: '{}' is not an input of the program (inputs: {})", name,
                                    fmt::join(parsed.input_names(), ", ")));
+    if (parsed[id].integer)
+      throw UsageError(fmt::format("--wrt: '{}' holds integer labels, which have no gradient", name));
+  }
   passes::PassContext ctx;
   ctx.wrt = wrt;
   ir::Graph g = passes::run_autodiff(parsed, ctx);
   if (order >= 2) {
     // ∂²f/∂xi∂xj: differentiate each first-order gradient again.
-    const std::vector<std::string> names = wrt.empty() ? parsed.input_names() : wrt;
+    const std::vector<std::string> names = wrt.empty() ? passes::default_wrt(parsed) : wrt;
     std::vector<ir::NodeId> ids;
     for (const auto& n : names) ids.push_back(g.find_input(n));
     const std::string f = g.outputs.front().name;
@@ -158,6 +114,16 @@ std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, 
   }
   codegen::CompiledFunction fn = codegen::compile(g);
   fn.call(at.data(), out.data());
+  return out;
+}
+
+std::vector<runtime::Tensor> evaluate_tensors(const ir::Graph& g, const std::vector<runtime::Tensor>& inputs,
+                                              bool interpret) {
+  if (!is_scalar_graph(g)) return runtime::interpret_tensors(g, inputs);
+  std::vector<double> at;
+  for (const runtime::Tensor& t : inputs) at.push_back(t.data.at(0));
+  std::vector<runtime::Tensor> out;
+  for (double v : evaluate(g, at, interpret)) out.push_back(runtime::Tensor::scalar(v));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "frontend/source.h"
 #include "ir/graph.h"
 #include "passes/pass_manager.h"
+#include "runtime/tensor.h"
 
 namespace gradc::cli {
 
@@ -27,7 +28,7 @@ struct UsageError : std::runtime_error {
 struct ProgramArgs {
   std::string file;
   std::string expr;
-  std::string dtype = "f64";
+  std::string dtype;  // "f32", "f64", or empty: f32 if any input is a tensor, else f64
 };
 
 frontend::SourceFile load_source(const ProgramArgs& args);
@@ -36,8 +37,13 @@ frontend::SourceFile load_source(const ProgramArgs& args);
 // before the CompileError goes on to main (exit 1).
 ir::Graph compile_or_report(const frontend::SourceFile& src, ir::DType dtype);
 ir::DType parse_dtype(const std::string& name);
+// compile_or_report with the compute type of --dtype, or by default f32 when the program
+// has a non-scalar input and f64 when all its inputs are scalars.
+ir::Graph compile_program(const frontend::SourceFile& src, const ProgramArgs& args);
+ir::DType graph_dtype(const ir::Graph& g);
 
-// --at x=1,y=3 (repeatable): values for exactly the graph's inputs, in its input order.
+// --at x=1,y=3 (repeatable): values for exactly the graph's inputs, in its input order,
+// all scalars (tensor programs: tools/gradc/tensor_args.h).
 std::vector<double> parse_at(const std::vector<std::string>& at, const ir::Graph& g);
 
 // The gradient part of the pipeline: autodiff of the first output with respect to
@@ -47,8 +53,14 @@ ir::Graph differentiate(const ir::Graph& parsed, const std::vector<std::string>&
                         const passes::PassManager::AfterPass& hook = {});
 ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hook = {});
 
-// Evaluates the graph's outputs: JIT-compiled (the default) or by the interpreter.
+// Evaluates a scalar graph's outputs: JIT-compiled (the default) or by the interpreter.
 std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, bool interpret);
+
+// THE evaluation of any graph with its dims bound, for every command: all-scalar graphs go
+// through `evaluate` (the scalar JIT, or the interpreter with `interpret`); tensor graphs
+// through the reference interpreter for now. `inputs` follow g.inputs() order.
+std::vector<runtime::Tensor> evaluate_tensors(const ir::Graph& g, const std::vector<runtime::Tensor>& inputs,
+                                              bool interpret);
 
 // A number as gradc prints it: the shortest decimal that reads back to the same
 // value of the compute type (an f32 result prints as 40.171074, not as the double

@@ -22,6 +22,7 @@ Examples:
   gradc grad examples/seed.grad --at x=1,y=3,z=2 --json
   gradc graph examples/coursework_002_1_5b.grad --at x=1,y=2,z=3 --out pictures --format svg
   gradc emit -e 'sin(x)*exp(x)' --emit asm
+  gradc jacobian -e 'input w[3]; f = w * w' --wrt w --at 'w=[1,2,3]'
 
 Run 'gradc COMMAND --help' for a command's options.)";
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   register_grad(app, run);
   register_graph(app, run);
   register_emit(app, run);
+  register_jacobian(app, run);
   try {
     app.parse(argc, argv);
     return run();

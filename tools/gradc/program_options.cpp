@@ -10,8 +10,19 @@ namespace gradc::cli {
 void add_program_options(CLI::App& cmd, ProgramArgs& args) {
   cmd.add_option("FILE", args.file, "Program file (.grad)");
   cmd.add_option("-e,--expr", args.expr, "Program text, instead of a FILE");
-  cmd.add_option("--dtype", args.dtype, "Compute type: f64 (default) or f32")
+  cmd.add_option("--dtype", args.dtype,
+                 "Compute type f32 or f64; default: f32 if any input is a tensor, f64 for scalar programs")
       ->check(CLI::IsMember({"f32", "f64"}));
+}
+
+void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help) {
+  cmd.add_option("--at", args.at,
+                 at_help.empty()
+                     ? "Input values, NAME=VALUE[,NAME=VALUE...]: a number (nan, inf allowed), a tensor "
+                       "literal '[1,2;3,4]' or '[[1,2],[3,4]]', or an .npy file (<f4, <f8, <i8)"
+                     : at_help);
+  cmd.add_option("--dim", args.dims, "Size of a symbolic dimension, NAME=N (e.g. --dim B=64); "
+                                     "dims are otherwise taken from the --at values' shapes");
 }
 
 ir::Graph compile_or_report(const frontend::SourceFile& src, ir::DType dtype) {

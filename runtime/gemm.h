@@ -1,0 +1,26 @@
+// runtime/gemm.h — the matrix multiply that generated code calls for `matmul`.
+//
+// Row-major BLAS semantics: C = alpha·op(A)·op(B) + beta·C with op(X) = X or Xᵀ (trans_x != 0),
+// op(A) m×k, op(B) k×n, C m×n; lda/ldb/ldc are row strides in elements. beta == 0 overwrites C
+// (NaN or garbage in C does not propagate). The functions are extern "C" so the JIT can bind
+// them by symbol name. Which library does the work, and why: docs/gemm.md.
+#pragma once
+
+#include <cstdint>
+
+extern "C" {
+void gradc_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                    int64_t ldc);
+void gradc_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
+                    const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
+                    double* c, int64_t ldc);
+}
+
+namespace gradc::runtime {
+
+// Threads for later gemm calls, from any thread; n <= 0 restores the library's default (all
+// cores).
+void set_gemm_threads(int n);
+
+}  // namespace gradc::runtime
