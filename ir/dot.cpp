@@ -94,7 +94,11 @@ struct Naming {
   std::string f;                    // the differentiated output, for "∂f/∂v"
 };
 
-Naming name_nodes(const Graph& g) {
+std::string group_name(const Node& n);
+
+// collapsed: a composite call's inner nodes are not drawn, so they take the call's
+// name instead of an h-number (h1, h2 then count only what the reader sees).
+Naming name_nodes(const Graph& g, bool collapsed) {
   Naming nm{std::vector<std::string>(g.size()), std::vector<std::string>(g.size()),
             g.outputs.empty() || g.outputs[0].name.empty() ? "f" : g.outputs[0].name};
   for (auto it = g.outputs.rbegin(); it != g.outputs.rend(); ++it)
@@ -111,6 +115,7 @@ Naming name_nodes(const Graph& g) {
     if (n.role == Role::Backward || (n.role == Role::Const && adjoint_of[id] != kNoNode)) continue;
     if (n.op == Op::Const) nm.name[id] = number(n.value);
     else if (!n.name.empty()) nm.name[id] = n.name;
+    else if (collapsed && !n.group.empty() && n.op != Op::Input) nm.name[id] = group_name(n);
     else if (!nm.output[id].empty() && nm.output[id] == nm.f) nm.name[id] = nm.f;  // not df/dz
     else nm.name[id] = fmt::format("h{}", ++h);
   }
@@ -170,7 +175,8 @@ std::vector<std::string> label_rows(const Graph& g, NodeId id, const Naming& nm,
   }
   if (!n.shape.is_scalar() || n.role == Role::Param)
     rows.push_back(fmt::format("<font point-size=\"10\" color=\"#666666\">{}{}{}</font>",
-                               n.role == Role::Param ? "param " : "", html(g.type_string(id)),
+                               n.role == Role::Param ? "param " : n.integer ? "labels " : "",
+                               html(g.type_string(id)),
                                n.init.empty() ? "" : " = " + html(n.init)));
   if (n.op != Op::Const && has_value(opts, id)) rows.push_back("= " + html(value_text(opts, id)));
   if (n.adjoint != kNoNode && has_value(opts, n.adjoint) && n.role != Role::Backward)
@@ -306,7 +312,7 @@ void emit_group_box(std::string& out, const Graph& g, NodeId last, const Naming&
 }  // namespace
 
 std::string to_dot(const Graph& g, const DotOptions& opts) {
-  const Naming nm = name_nodes(g);
+  const Naming nm = name_nodes(g, opts.collapse_groups);
   const std::vector<bool> backward = backward_side(g);
   const auto groups = group_members(g, backward);
   std::vector<NodeId> drawn_as(g.size());

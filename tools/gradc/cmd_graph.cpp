@@ -25,6 +25,7 @@ struct GraphOptions {
   std::string out_dir = "gradc-graph";
   std::string format = "svg";
   bool no_grad = false;
+  bool expand = false;
 };
 
 // The program on one line for a picture's title: comments dropped, statements joined by "; ".
@@ -55,15 +56,20 @@ std::string shell_quote(const std::string& s) {
 
 class StepWriter {
  public:
-  // `at`: the scalar inputs' values, drawn on every node; null to draw the graph alone.
-  StepWriter(const GraphOptions& o, const ir::Graph& parsed, std::string formula, const std::vector<double>* at)
+  // `at`: the inputs' values, drawn on every node; null to draw the graph alone.
+  StepWriter(const GraphOptions& o, const ir::Graph& parsed, std::string formula,
+             const std::vector<runtime::Tensor>* at)
       : o_(o), render_(o.format != "dot" && have_dot()), formula_(std::move(formula)) {
     if (at) {
       values_ = true;
       at_ = *at;
       std::vector<std::string> parts;
-      for (size_t i = 0; i < at_.size(); ++i)
-        parts.push_back(fmt::format("{}={}", parsed[parsed.inputs()[i]].name, format_number(at_[i])));
+      for (size_t i = 0; i < at_.size(); ++i) {
+        const runtime::Tensor& t = at_[i];
+        const std::string shown = t.shape.empty() ? format_number(t.data.at(0))
+                                                  : fmt::format("[{}]", fmt::join(t.shape, "×"));
+        parts.push_back(fmt::format("{}={}", parsed[parsed.inputs()[i]].name, shown));
+      }
       formula_ += fmt::format("   at {}", fmt::join(parts, ", "));
     }
     std::error_code ec;
@@ -73,12 +79,13 @@ class StepWriter {
   }
 
   void write(std::string_view step, const ir::Graph& g) {
-    std::vector<double> values;
+    std::vector<std::vector<double>> values;
     ir::DotOptions dot;
     dot.title = fmt::format("{:02} {}:  {}", index_, step, formula_);
+    dot.collapse_groups = !o_.expand;
     if (values_) {
-      values = runtime::interpret_all(g, at_);
-      dot.values = &values;
+      for (runtime::Tensor& t : runtime::interpret_tensors_all(g, at_)) values.push_back(std::move(t.data));
+      dot.tensor_values = &values;
     }
     const std::string base = fmt::format("{}/{:02}-{}", o_.out_dir, index_++, step);
     runtime::write_file_atomically(base + ".dot", ir::to_dot(g, dot));
@@ -110,7 +117,7 @@ class StepWriter {
   bool render_;
   std::string formula_;
   bool values_ = false;
-  std::vector<double> at_;
+  std::vector<runtime::Tensor> at_;
   int index_ = 0;
   std::vector<std::string> written_;
 };
@@ -118,21 +125,17 @@ class StepWriter {
 int run_graph(const GraphOptions& o) {
   frontend::SourceFile src = load_source(o.program);
   ir::Graph parsed = compile_program(src, o.program);
-  // --at checks the values against the program; the drawing shows them for scalar programs.
-  std::vector<double> at;
-  bool show_values = false;
+  // With --at the program is drawn with its dims bound and every node's value
+  // (tensors: the first few elements); without, with its dims as declared.
+  std::vector<runtime::Tensor> at;
   if (!o.data.at.empty()) {
     BoundProgram p = bind_program(parsed, o.data.at, o.data.dims);
-    if (is_scalar_graph(p.bound)) {
-      for (const runtime::Tensor& t : p.inputs) at.push_back(t.data.at(0));
-      show_values = true;
-    } else {
-      fmt::print(stderr, "gradc: note: node values are drawn for scalar programs only, not yet for tensors\n");
-    }
+    parsed = p.bound;
+    at = p.inputs;
   } else {
     parse_dims(o.data.dims, parsed);
   }
-  StepWriter steps(o, parsed, one_line(src.text()), show_values ? &at : nullptr);
+  StepWriter steps(o, parsed, one_line(src.text()), o.data.at.empty() ? nullptr : &at);
   steps.write("parsed", parsed);
   auto hook = [&](std::string_view name, const ir::Graph& g, bool) { steps.write(name, g); };
   if (o.no_grad) optimise(parsed, hook);
@@ -148,13 +151,16 @@ void register_graph(CLI::App& app, Action& run) {
   CLI::App* cmd = app.add_subcommand("graph", "Draw the graph after each step (Graphviz)");
   add_program_options(*cmd, opts->program);
   cmd->add_option("--out", opts->out_dir, "Directory for the pictures")->capture_default_str();
-  add_data_options(*cmd, opts->data, "Show each node's value and gradient at this point (scalar programs)");
+  add_data_options(*cmd, opts->data, "Show each node's value and gradient at this point ");
   cmd->add_option("--wrt", opts->wrt, "Differentiate with respect to these inputs (default: all)")
       ->delimiter(',');
   cmd->add_option("--format", opts->format, "dot, svg or png")
       ->check(CLI::IsMember({"dot", "svg", "png"}))
       ->capture_default_str();
   cmd->add_flag("--no-grad", opts->no_grad, "Draw the forward graph and passes only");
+  cmd->add_flag("--expand", opts->expand,
+                "Draw the inside of each function call (softmax, cross_entropy, your defs) "
+                "instead of one box per call");
   cmd->footer(
       "\nWrites DIR/00-parsed, DIR/01-autodiff, then one picture after each pass.\n"
       "\nExamples:\n  gradc graph -e 'f = ln x + exp(y)*z' --at x=1,y=3,z=2 --out seed\n"

@@ -15,6 +15,7 @@
 #include "codegen/codegen.h"
 #include "passes/autodiff.h"
 #include "runtime/interpreter.h"
+#include "runtime/tensor_jit.h"
 #include "tools/gradc/tensor_args.h"
 
 namespace gradc::cli {
@@ -119,7 +120,8 @@ std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, 
 
 std::vector<runtime::Tensor> evaluate_tensors(const ir::Graph& g, const std::vector<runtime::Tensor>& inputs,
                                               bool interpret) {
-  if (!is_scalar_graph(g)) return runtime::interpret_tensors(g, inputs);
+  if (!is_scalar_graph(g))
+    return interpret ? runtime::interpret_tensors(g, inputs) : runtime::TensorJit::compile(g).run(inputs);
   std::vector<double> at;
   for (const runtime::Tensor& t : inputs) at.push_back(t.data.at(0));
   std::vector<runtime::Tensor> out;

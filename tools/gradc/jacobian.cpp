@@ -4,9 +4,12 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 
 #include "ir/builder.h"
 #include "passes/autodiff.h"
+#include "runtime/tensor_jit.h"
+#include "tools/gradc/tensor_args.h"
 #include "tools/gradc/driver.h"
 
 namespace gradc::cli {
@@ -53,11 +56,15 @@ JacobianResult compute_jacobian(const ir::Graph& bound, const std::string& wrt,
   r.jacobian.shape = y_shape.dims;
   r.jacobian.shape.insert(r.jacobian.shape.end(), w_shape.dims.begin(), w_shape.dims.end());
   r.jacobian.data.reserve(rows * cols);
-  if (rows == 0) r.value = evaluate_tensors(g, args, interpret).front();
+  // One compilation, one run per output element (a Jacobian row).
+  std::optional<runtime::TensorJit> jit;
+  if (!interpret && !is_scalar_graph(g)) jit = runtime::TensorJit::compile(g);
+  auto run = [&] { return jit ? jit->run(args) : evaluate_tensors(g, args, interpret); };
+  if (rows == 0) r.value = run().front();
   for (size_t k = 0; k < rows; ++k) {
     std::fill(args[seed_pos].data.begin(), args[seed_pos].data.end(), 0.0);
     args[seed_pos].data[k] = 1.0;
-    std::vector<runtime::Tensor> out = evaluate_tensors(g, args, interpret);
+    std::vector<runtime::Tensor> out = run();
     if (k == 0) r.value = out[0];
     r.jacobian.data.insert(r.jacobian.data.end(), out[1].data.begin(), out[1].data.end());
   }
