@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -499,31 +498,4 @@ TEST_CASE("tensor JIT: emit_llvm shows the tensor module", "[codegen][tensor]") 
   CHECK(ll.find("@gradc_gemm") != std::string::npos);
   CHECK(ll.find("x float>") != std::string::npos);  // the exp loop is vectorised
   CHECK_FALSE(codegen::emit_asm(g, {DType::F32}).empty());
-}
-
-TEST_CASE("tensor JIT: time of an MLP step (784-256-128-64-10, batch 64)", "[.][bench]") {
-  for (DType t : {DType::F32, DType::F64}) {
-    ir::Graph g = mlp(t, {784, 256, 128, 64, 10}, 64);
-    std::mt19937_64 rng(1);
-    const std::vector<Tensor> at = mlp_inputs(g, rng, 10);
-    auto t0 = std::chrono::steady_clock::now();
-    codegen::CodegenOptions opts;
-    opts.dtype = t;
-    const codegen::CompiledTensorFunction fn = codegen::compile_tensors(g, opts);
-    auto t1 = std::chrono::steady_clock::now();
-    std::vector<Tensor> got;
-    int reps = 0;
-    auto t2 = std::chrono::steady_clock::now();
-    for (; reps < 20 || std::chrono::steady_clock::now() - t2 < std::chrono::seconds(1); ++reps)
-      got = t == DType::F32 ? run_as<float>(fn, g, at) : run_as<double>(fn, g, at);
-    auto t3 = std::chrono::steady_clock::now();
-    auto t4 = std::chrono::steady_clock::now();
-    const std::vector<Tensor> want = runtime::interpret_tensors(g, at);
-    auto t5 = std::chrono::steady_clock::now();
-    using ms = std::chrono::duration<double, std::milli>;
-    WARN(fmt::format("{}: {} nodes, compile {:.1f} ms, forward+backward {:.3f} ms (mean of {}), interpreter {:.1f} ms, "
-                     "workspace {} KiB, loss {} vs {}",
-                     ir::dtype_name(t), g.size(), ms(t1 - t0).count(), ms(t3 - t2).count() / reps, reps,
-                     ms(t5 - t4).count(), fn.workspace_bytes() / 1024, got[0].data[0], want[0].data[0]));
-  }
 }

