@@ -25,3 +25,5 @@ for t in ("f64", "f32"):
 PY
 # GEMM backends for matmul (docs/gemm.md): one process per library, several minutes.
 bash "$root/bench/gemm.sh" "$build/bench/gradc_gemm_bench" "$build"
+# One training step of examples/mlp.grad against PyTorch eager (bench/mlp.sh): a table of ratios.
+BUILD_DIR="$build" bash "$root/bench/mlp.sh"
