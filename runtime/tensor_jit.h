@@ -5,6 +5,8 @@
 // to and from the graph's dtype. The graph's dims must be bound (ir/bind_dims.h).
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -25,7 +27,15 @@ class TensorJit {
   TensorJit(codegen::CompiledTensorFunction fn, std::vector<std::vector<int64_t>> in_shapes,
             std::vector<std::vector<int64_t>> out_shapes, ir::DType dtype);
 
+  // Conversion buffers kept between calls (behind a pointer: TensorJit stays movable).
+  struct Buffers {
+    std::mutex mutex;
+    std::vector<std::vector<float>> in32, out32;
+    std::vector<std::vector<double>> in64, out64;
+  };
+
   codegen::CompiledTensorFunction fn_;
+  std::unique_ptr<Buffers> buffers_ = std::make_unique<Buffers>();
   std::vector<std::vector<int64_t>> in_shapes_, out_shapes_;
   ir::DType dtype_;
 };
