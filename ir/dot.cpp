@@ -94,8 +94,6 @@ struct Naming {
   std::string f;                    // the differentiated output, for "∂f/∂v"
 };
 
-std::string group_name(const Node& n);
-
 // collapsed: a composite call's inner nodes are not drawn, so they take the call's
 // name instead of an h-number (h1, h2 then count only what the reader sees).
 Naming name_nodes(const Graph& g, bool collapsed) {
@@ -146,8 +144,7 @@ std::string value_text(const DotOptions& opts, NodeId id) {
   return fmt::format("[{}]", fmt::join(parts, ", "));
 }
 
-// The user's name of a group instance: "softmax" for "softmax#3".
-std::string group_name(const Node& n) { return n.group.substr(0, n.group.rfind('#')); }
+
 
 // "df/dx" names the node "∂f/∂x" already: no need to repeat it.
 bool same_name(std::string_view output, std::string_view name) {

@@ -26,6 +26,8 @@ NodeId Graph::find_input(std::string_view name) const {
   return kNoNode;
 }
 
+std::string group_name(const Node& n) { return n.group.substr(0, n.group.rfind('#')); }
+
 std::string Graph::type_string(NodeId id) const {
   return fmt::format("{}{}", dtype_name(nodes_[id].dtype), to_string(nodes_[id].shape, &dim_names));
 }

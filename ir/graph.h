@@ -44,6 +44,10 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
+// The name of the call a node belongs to, as the user wrote it: "softmax" for the
+// group "softmax#3" (each call is its own instance; see ir/nn.h GroupScope).
+std::string group_name(const Node& n);
+
 // A named result of the graph: the program's value, a gradient, a Hessian entry.
 struct Output {
   std::string name;

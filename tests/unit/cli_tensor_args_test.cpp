@@ -19,6 +19,7 @@
 #include "tools/gradc/jacobian.h"
 #include "tools/gradc/tensor_args.h"
 #include "tools/gradc/tensor_output.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace gradc;
 using namespace gradc::cli;
@@ -28,19 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / fmt::format("gradc_cli_test_{}_{}", getpid(), counter++);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using gradc::testing::TempDir;
 
 // input x[B,3]; input y[B] : int; f = sum(x) + one_hot(y, 3)-ish: enough to exercise binding.
 struct Program {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "runtime/npy.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace gradc::runtime;
 using Catch::Matchers::Contains;
@@ -21,20 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory, removed with everything in it at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / fmt::format("gradc_npy_test_{}_{}", getpid(), counter++);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using gradc::testing::TempDir;
 
 std::span<const std::byte> as_bytes(const std::string& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};

@@ -50,19 +50,15 @@ ir::DType parse_dtype(const std::string& name) {
 
 ir::Graph compile_program(const frontend::SourceFile& src, const ProgramArgs& args) {
   if (!args.dtype.empty()) return compile_or_report(src, parse_dtype(args.dtype));
+  // The frontend builds the same graph for either type, with the type only on each node:
+  // relabel rather than compile a second time.
   ir::Graph g = compile_or_report(src, ir::DType::F64);
-  return has_only_scalar_inputs(g) ? g : compile_or_report(src, ir::DType::F32);
+  if (!has_only_scalar_inputs(g))
+    for (ir::NodeId id = 0; id < g.size(); ++id) g[id].dtype = ir::DType::F32;
+  return g;
 }
 
 ir::DType graph_dtype(const ir::Graph& g) { return g.size() == 0 ? ir::DType::F64 : g[0].dtype; }
-
-std::vector<double> parse_at(const std::vector<std::string>& at, const ir::Graph& g) {
-  const std::vector<runtime::Tensor> values = parse_inputs(at, g);
-  bind_input_dims(g, values);  // a tensor where a scalar is declared: the shape error
-  std::vector<double> out;
-  for (const runtime::Tensor& t : values) out.push_back(t.data.at(0));
-  return out;
-}
 
 ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hook) {
   passes::PassManager pm(passes::default_pipeline());

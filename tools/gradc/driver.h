@@ -42,10 +42,6 @@ ir::DType parse_dtype(const std::string& name);
 ir::Graph compile_program(const frontend::SourceFile& src, const ProgramArgs& args);
 ir::DType graph_dtype(const ir::Graph& g);
 
-// --at x=1,y=3 (repeatable): values for exactly the graph's inputs, in its input order,
-// all scalars (tensor programs: tools/gradc/tensor_args.h).
-std::vector<double> parse_at(const std::vector<std::string>& at, const ir::Graph& g);
-
 // The gradient part of the pipeline: autodiff of the first output with respect to
 // `wrt` (all inputs if empty), repeated up to `order` (2: Hessian entries too),
 // then the default optimisation passes. `hook` sees the graph after each step.

@@ -263,7 +263,7 @@ void check_labels(const ir::Graph& g, const std::vector<runtime::Tensor>& values
         throw UsageError(fmt::format(
             "--at: label {} = {} is out of range: {} needs class labels in [0, {}) ({} classes)",
             element_name(g[src].name, t.shape, k), format_number(v),
-            n.group.empty() ? std::string("one_hot") : n.group.substr(0, n.group.find('#')),
+            n.group.empty() ? std::string("one_hot") : ir::group_name(n),
             classes, classes));
     }
   }
@@ -284,8 +284,7 @@ bool is_scalar_graph(const ir::Graph& g) {
 BoundProgram bind_program(ir::Graph parsed, const std::vector<std::string>& at,
                           const std::vector<std::string>& dims) {
   BoundProgram p;
-  p.dtype = parsed.size() == 0 ? ir::DType::F64 : parsed[0].dtype;
-  p.scalar = has_only_scalar_inputs(parsed);
+  p.dtype = graph_dtype(parsed);
   p.inputs = parse_inputs(at, parsed);
   const auto given = parse_dims(dims, parsed);
   p.bound = bind_dims_or_report(parsed, bind_input_dims(parsed, p.inputs, given));

@@ -54,8 +54,7 @@ struct BoundProgram {
   ir::Graph parsed;
   ir::Graph bound;
   std::vector<runtime::Tensor> inputs;
-  ir::DType dtype = ir::DType::F64;
-  bool scalar = true;  // every input is a scalar
+  ir::DType dtype = ir::DType::F64;  // graph_dtype(parsed)
 };
 
 // parse_inputs + parse_dims + bind_input_dims + bind_dims + check_labels.
