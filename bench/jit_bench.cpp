@@ -11,6 +11,7 @@
 #include "frontend/frontend.h"
 #include "passes/autodiff.h"
 #include "passes/pass_manager.h"
+#include "passes/pipelines.h"
 
 using namespace gradc;
 
@@ -24,9 +25,7 @@ ir::Graph value_and_gradient(ir::DType t) {
   frontend::SourceFile src("seed.grad", kSeedSource);
   ir::Graph g = frontend::compile_to_ir(src, t);
   passes::PassContext ctx;
-  std::vector<std::string> pipeline{"autodiff"};
-  for (const std::string& p : passes::default_pipeline()) pipeline.push_back(p);
-  passes::PassManager pm(pipeline);
+  passes::PassManager pm(passes::build_pipeline({}));  // -O2
   return pm.run(std::move(g), ctx);
 }
 

@@ -40,6 +40,7 @@
 #include "ir/bind_dims.h"
 #include "passes/autodiff.h"
 #include "passes/pass_manager.h"
+#include "passes/pipelines.h"
 #include "runtime/gemm.h"
 #include "runtime/tensor_jit.h"
 
@@ -60,9 +61,8 @@ ir::Graph mlp_gradient_graph(int64_t batch) {
   frontend::SourceFile src("mlp.grad", text.str());
   ir::Graph g = ir::bind_dims(frontend::compile_to_ir(src, ir::DType::F32), {{"B", batch}});
   passes::PassContext ctx;  // empty wrt: the params
-  std::vector<std::string> pipeline{"autodiff"};
-  for (const std::string& p : passes::default_pipeline()) pipeline.push_back(p);
-  return passes::PassManager(pipeline).run(std::move(g), ctx);
+  passes::PassManager pm(passes::build_pipeline({}));  // -O2
+  return pm.run(std::move(g), ctx);
 }
 
 // GEMM with its time accumulated (the split benchmark).

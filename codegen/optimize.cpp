@@ -26,12 +26,14 @@ namespace {
 #define VD(scalar, vector, vf, abi) llvm::VecDesc(scalar, vector, llvm::ElementCount::getFixed(vf), false, abi)
 
 // libmvec entry points LLVM 19's LIBMVEC_X86 table lacks (glibc ≥ 2.35 has them):
-// tanh and log1p at SSE/AVX2 width.
+// tanh, log1p and expm1 at SSE/AVX2 width.
 const llvm::VecDesc kExtraLibmvec[] = {
     VD("tanh", "_ZGVbN2v_tanh", 2, "_ZGV_LLVM_N2v"),      VD("tanh", "_ZGVdN4v_tanh", 4, "_ZGV_LLVM_N4v"),
     VD("log1p", "_ZGVbN2v_log1p", 2, "_ZGV_LLVM_N2v"),    VD("log1p", "_ZGVdN4v_log1p", 4, "_ZGV_LLVM_N4v"),
     VD("tanhf", "_ZGVbN4v_tanhf", 4, "_ZGV_LLVM_N4v"),    VD("tanhf", "_ZGVdN8v_tanhf", 8, "_ZGV_LLVM_N8v"),
     VD("log1pf", "_ZGVbN4v_log1pf", 4, "_ZGV_LLVM_N4v"),  VD("log1pf", "_ZGVdN8v_log1pf", 8, "_ZGV_LLVM_N8v"),
+    VD("expm1", "_ZGVbN2v_expm1", 2, "_ZGV_LLVM_N2v"),    VD("expm1", "_ZGVdN4v_expm1", 4, "_ZGV_LLVM_N4v"),
+    VD("expm1f", "_ZGVbN4v_expm1f", 4, "_ZGV_LLVM_N4v"),  VD("expm1f", "_ZGVdN8v_expm1f", 8, "_ZGV_LLVM_N8v"),
 };
 
 // The AVX-512 ('e') variants, also missing from LLVM 19's table; only offered
@@ -43,14 +45,14 @@ const llvm::VecDesc kAvx512Libmvec[] = {
     VD("cos", "_ZGVeN8v_cos", 8, "_ZGV_LLVM_N8v"),        VD("llvm.cos.f64", "_ZGVeN8v_cos", 8, "_ZGV_LLVM_N8v"),
     VD("pow", "_ZGVeN8vv_pow", 8, "_ZGV_LLVM_N8vv"),      VD("llvm.pow.f64", "_ZGVeN8vv_pow", 8, "_ZGV_LLVM_N8vv"),
     VD("tan", "_ZGVeN8v_tan", 8, "_ZGV_LLVM_N8v"),        VD("tanh", "_ZGVeN8v_tanh", 8, "_ZGV_LLVM_N8v"),
-    VD("log1p", "_ZGVeN8v_log1p", 8, "_ZGV_LLVM_N8v"),
+    VD("log1p", "_ZGVeN8v_log1p", 8, "_ZGV_LLVM_N8v"),    VD("expm1", "_ZGVeN8v_expm1", 8, "_ZGV_LLVM_N8v"),
     VD("expf", "_ZGVeN16v_expf", 16, "_ZGV_LLVM_N16v"),   VD("llvm.exp.f32", "_ZGVeN16v_expf", 16, "_ZGV_LLVM_N16v"),
     VD("logf", "_ZGVeN16v_logf", 16, "_ZGV_LLVM_N16v"),   VD("llvm.log.f32", "_ZGVeN16v_logf", 16, "_ZGV_LLVM_N16v"),
     VD("sinf", "_ZGVeN16v_sinf", 16, "_ZGV_LLVM_N16v"),   VD("llvm.sin.f32", "_ZGVeN16v_sinf", 16, "_ZGV_LLVM_N16v"),
     VD("cosf", "_ZGVeN16v_cosf", 16, "_ZGV_LLVM_N16v"),   VD("llvm.cos.f32", "_ZGVeN16v_cosf", 16, "_ZGV_LLVM_N16v"),
     VD("powf", "_ZGVeN16vv_powf", 16, "_ZGV_LLVM_N16vv"), VD("llvm.pow.f32", "_ZGVeN16vv_powf", 16, "_ZGV_LLVM_N16vv"),
     VD("tanf", "_ZGVeN16v_tanf", 16, "_ZGV_LLVM_N16v"),   VD("tanhf", "_ZGVeN16v_tanhf", 16, "_ZGV_LLVM_N16v"),
-    VD("log1pf", "_ZGVeN16v_log1pf", 16, "_ZGV_LLVM_N16v"),
+    VD("log1pf", "_ZGVeN16v_log1pf", 16, "_ZGV_LLVM_N16v"), VD("expm1f", "_ZGVeN16v_expm1f", 16, "_ZGV_LLVM_N16v"),
 };
 #undef VD
 

@@ -72,12 +72,21 @@ std::pair<std::string, std::string> excerpt(std::string_view line, size_t col0, 
   return {text, caret};
 }
 
+const char* severity_name(Severity s) {
+  switch (s) {
+    case Severity::Error: return "error";
+    case Severity::Warning: return "warning";
+    case Severity::Remark: return "remark";
+  }
+  return "error";
+}
+
 }  // namespace
 
 std::string render(const SourceFile& src, const Diagnostic& d) {
   const LineCol lc = src.line_col(d.loc.offset);
   std::string out =
-      fmt::format("{}:{}:{}: error: {}\n", src.name(), lc.line, lc.col, d.message);
+      fmt::format("{}:{}:{}: {}: {}\n", src.name(), lc.line, lc.col, severity_name(d.severity), d.message);
   const std::string_view line = src.line_text(lc.line);
   const size_t col0 = std::min(static_cast<size_t>(lc.col - 1), line.size());
   auto [text, caret] = excerpt(line, col0, d.loc.len);

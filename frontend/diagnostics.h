@@ -7,6 +7,7 @@
 // Errors are values (CompileError), never exit(): gradc is a library too.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,13 +16,17 @@
 
 namespace gradc::frontend {
 
+enum class Severity : uint8_t { Error, Warning, Remark };
+
 struct Diagnostic {
   SourceLoc loc;
   std::string message;
   std::vector<std::string> notes;  // printed as "note: ..." lines
+  Severity severity = Severity::Error;
 };
 
-// "file:line:col: error: message", the source line, a caret under loc, then notes.
+// "file:line:col: error: message" (or warning, remark), the source line, a caret under
+// loc, then notes.
 std::string render(const SourceFile& src, const Diagnostic& d);
 
 class CompileError : public std::runtime_error {

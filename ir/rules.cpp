@@ -146,6 +146,12 @@ const OpRule& rule_for(Op op) {
     // y = ln x                   ∂y/∂x = 1/x
     case Op::Log: { static const OpRule r{[](A a) { return std::log(a[0]); }, [](V& v) {
         v.set(0, v.b.div(v.g, v.x[0])); }}; return r; }
+    // y = ln(1 + x)             ∂y/∂x = 1/(1 + x)
+    case Op::Log1p: { static const OpRule r{[](A a) { return std::log1p(a[0]); }, [](V& v) {
+        v.set(0, v.b.div(v.g, v.b.add(v.b.constant(1), v.x[0]))); }}; return r; }
+    // y = eˣ − 1                 ∂y/∂x = eˣ   (not y + 1, which loses eˣ's low bits near 0)
+    case Op::Expm1: { static const OpRule r{[](A a) { return std::expm1(a[0]); }, [](V& v) {
+        v.set(0, v.b.mul(v.g, v.b.unary(Op::Exp, v.x[0]))); }}; return r; }
     // y = √x                     ∂y/∂x = 1/(2y)
     case Op::Sqrt: { static const OpRule r{[](A a) { return std::sqrt(a[0]); }, [](V& v) {
         v.set(0, v.b.div(v.g, v.b.mul(v.b.constant(2), v.y))); }}; return r; }

@@ -21,7 +21,8 @@ std::vector<ir::NodeId> append_gradients(ir::Graph& g, ir::NodeId y,
 std::vector<std::string> default_wrt(const ir::Graph& g);
 
 // The pass: gradients of the graph's first output with respect to ctx.wrt
-// (default_wrt if empty), appended as outputs named "d<f>/d<x>".
+// (default_wrt if empty), appended as outputs named "d<f>/d<x>"; with ctx.order 2
+// also every second derivative, "d2<f>/d<x>d<y>"; seeded by the input ctx.seed if set.
 ir::Graph run_autodiff(const ir::Graph& in, PassContext& ctx);
 
 }  // namespace gradc::passes

@@ -2,7 +2,9 @@
 //
 // A pass is a pure function `ir::Graph run_<name>(const ir::Graph&, PassContext&)`:
 // it returns a new graph and never changes its input, so the pass manager can
-// print, draw and verify the graph between any two passes.
+// print, draw and verify the graph between any two passes. What a pass needs to
+// know (which inputs autodiff differentiates by) and what it reports (counters,
+// remarks at source positions) travel in the PassContext, never in globals.
 #pragma once
 
 #include <map>
@@ -13,9 +15,23 @@
 
 namespace gradc::passes {
 
+// A note for the user about a rewrite, shown by --remarks at the source position
+// of what was rewritten: "q3.grad:21:10: remark: log(softmax(z2)) rewritten to ...".
+struct Remark {
+  ir::SourceLoc loc;
+  std::string message;
+};
+
 struct PassContext {
-  std::vector<std::string> wrt;        // autodiff: inputs to differentiate by (empty: all)
-  std::map<std::string, double> stats; // "cse.merged" → 3, ...
+  // autodiff: the inputs to differentiate by (empty: passes::default_wrt), the order
+  // (2 appends every second derivative), and the name of an input holding the
+  // cotangent to seed the sweep with (empty: ones; `gradc jacobian` seeds rows).
+  std::vector<std::string> wrt;
+  int order = 1;
+  std::string seed;
+
+  std::map<std::string, double> stats;  // "cse.merged" → 3, ...
+  std::vector<Remark> remarks;
 };
 
 using PassFn = ir::Graph (*)(const ir::Graph&, PassContext&);

@@ -3,7 +3,8 @@
 // Instrumentation (MLIR's PassInstrumentation, LLVM's -print-after-all) is a
 // callback after each pass: `gradc graph` draws a picture there, `gradc emit
 // --print-after-all` prints the IR there. Every pass's result is verified; a
-// broken invariant is an internal error, never a user's.
+// broken invariant is an internal error, never a user's. Each run is recorded
+// (nodes before and after, time) for --stats.
 #pragma once
 
 #include <functional>
@@ -24,8 +25,13 @@ struct PassInfo {
 const std::vector<PassInfo>& all_passes();
 const PassInfo* find_pass(std::string_view name);  // null if unknown
 
-// The optimisation pipeline run after autodiff: simplify, cse, dce.
-std::vector<std::string> default_pipeline();
+// What one pass did, for --stats.
+struct PassRecord {
+  std::string name;
+  size_t nodes_before = 0, nodes_after = 0;
+  double ms = 0;
+  bool changed = false;
+};
 
 class PassManager {
  public:
@@ -34,11 +40,16 @@ class PassManager {
   explicit PassManager(std::vector<std::string> pipeline) : pipeline_(std::move(pipeline)) {}
   void after_each(AfterPass hook) { hooks_.push_back(std::move(hook)); }
 
-  ir::Graph run(ir::Graph g, PassContext& ctx) const;
+  ir::Graph run(ir::Graph g, PassContext& ctx);
+  const std::vector<PassRecord>& records() const { return records_; }
 
  private:
   std::vector<std::string> pipeline_;
   std::vector<AfterPass> hooks_;
+  std::vector<PassRecord> records_;
 };
+
+// The --stats table: one row per pass (nodes before → after, ms), then the counters.
+std::string format_stats(const std::vector<PassRecord>& records, const PassContext& ctx);
 
 }  // namespace gradc::passes

@@ -4,8 +4,8 @@
 #include "codegen/codegen.h"
 #include "frontend/frontend.h"
 #include "ir/check.h"
-#include "passes/autodiff.h"
 #include "passes/pass_manager.h"
+#include "passes/pipelines.h"
 
 namespace gradc {
 
@@ -28,8 +28,8 @@ Function Function::compile(const std::string& program, const std::string& name) 
     throw Error(frontend::render(src, e.diag));
   }
   passes::PassContext ctx;
-  g = passes::run_autodiff(g, ctx);
-  g = passes::PassManager(passes::default_pipeline()).run(std::move(g), ctx);
+  passes::PassManager pm(passes::build_pipeline({}));  // -O2, differentiating by every input
+  g = pm.run(std::move(g), ctx);
   auto impl = std::make_unique<Impl>(Impl{g.input_names(), codegen::compile(g)});
   return Function(std::move(impl));
 }

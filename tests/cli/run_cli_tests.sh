@@ -110,14 +110,44 @@ for f in "$ROOT"/tests/golden/ir/*.grad.ir; do
 done
 # --- graph and emit -----------------------------------------------------------------------
 run graph 0 graph -e "$SEED" --at x=1,y=3,z=2 --out "$TMP/pics" --format dot &&
-  { [ -f "$TMP/pics/00-parsed.dot" ] && [ -f "$TMP/pics/01-autodiff.dot" ] &&
-    grep -q '40.1711' "$TMP/pics/01-autodiff.dot" && ok || bad graph "missing pictures or values"; }
+  { [ -f "$TMP/pics/00-parsed.dot" ] && [ -f "$TMP/pics/01-stabilize.dot" ] && [ -f "$TMP/pics/02-autodiff.dot" ] &&
+    [ -f "$TMP/pics/05-dce.dot" ] && grep -q '40.1711' "$TMP/pics/02-autodiff.dot" && ok ||
+    bad graph "missing pictures or values"; }
+# -O0 is autodiff alone: one picture after parsing, one after autodiff.
+run graph-O0 0 graph -e "$SEED" -O0 --out "$TMP/pics0" --format dot &&
+  { [ "$(ls "$TMP/pics0")" = "$(printf '00-parsed.dot\n01-autodiff.dot')" ] && ok ||
+    bad graph-O0 "expected 00-parsed and 01-autodiff only: $(ls "$TMP/pics0")"; }
 expect_error bad-out-dir 2 "cannot create directory" graph -e "$SEED" --out /dev/null/pics
 # Without Graphviz on PATH: DOT is still written, and the note says how to render it.
 mkdir -p "$TMP/nobin"
 if PATH="$TMP/nobin" "$GRADC" graph -e "$SEED" --out "$TMP/nodot" --format svg >"$TMP/out" 2>"$TMP/err" &&
-   [ -f "$TMP/nodot/01-autodiff.dot" ] && grep -q "apt-get install graphviz" "$TMP/err"; then ok
+   [ -f "$TMP/nodot/02-autodiff.dot" ] && grep -q "apt-get install graphviz" "$TMP/err"; then ok
 else bad no-dot "expected DOT files and a note: $(cat "$TMP/err")"; fi
+# --- pipelines: -O, --passes, --stats, --remarks, the same on every compiling command -----------
+expect_error opt-level-range 2 "-O must be 0, 1, 2 or 3, not 7" grad -e "$SEED" --at x=1,y=3,z=2 -O7
+expect_error passes-unknown 2 "unknown pass 'simplfy' (passes: stabilize, autodiff" eval -e "$SEED" --at x=1,y=3,z=2 --passes simplfy,dce
+expect_error passes-empty 2 "empty pass name" emit -e "$SEED" --passes 'cse,,dce'
+expect_error passes-autodiff-eval 2 "'autodiff' is for commands that differentiate" eval -e "$SEED" --at x=1,y=3,z=2 --passes autodiff
+run passes-custom 0 emit -e "$SEED" --grad --passes simplify --print-after-all &&
+  { grep -q 'IR after autodiff' "$TMP/out" && grep -q 'IR after simplify' "$TMP/out" && ! grep -q 'IR after cse' "$TMP/out" &&
+    ok || bad passes-custom "expected autodiff then simplify only"; }
+run stats 0 grad -e "$SEED" --at x=1,y=3,z=2 --stats &&
+  { grep -qE '^autodiff +[0-9]+ +[0-9]+ ' "$TMP/err" && grep -q '^total' "$TMP/err" && ok || bad stats "no per-pass table: $(cat "$TMP/err")"; }
+# The issue's three numbers: fragile as written (nan, 0, -inf at -O1), right at -O2.
+SOFTMAX_NAN='input z[3]; input t[3]; J = -sum(t * log(softmax(z)))'
+run stable-softmax 0 grad -e "$SOFTMAX_NAN" --dtype f64 --at 'z=[1000,0,-1000]' --at 't=[0,0,1]' --wrt z --json &&
+  { [ "$(cat "$TMP/out")" = '{"value": 2000, "grad": {"z": [1, 0, -1]}}' ] && ok || bad stable-softmax "got $(cat "$TMP/out")"; }
+run unstable-softmax-O1 0 grad -e "$SOFTMAX_NAN" --dtype f64 --at 'z=[1000,0,-1000]' --at 't=[0,0,1]' --wrt z --json -O1 &&
+  { grep -q '"value": "nan"' "$TMP/out" && ok || bad unstable-softmax-O1 "expected nan at -O1: $(cat "$TMP/out")"; }
+run stable-log1p 0 grad -e 'f = log(1 + x)' --at x=1e-20 --json &&
+  { [ "$(cat "$TMP/out")" = '{"value": 1e-20, "grad": {"x": 1}}' ] && ok || bad stable-log1p "got $(cat "$TMP/out")"; }
+run stable-log-sigmoid 0 grad -e 'f = log(sigmoid(x))' --at x=-1000 --json &&
+  { [ "$(cat "$TMP/out")" = '{"value": -1000, "grad": {"x": 1}}' ] && ok || bad stable-log-sigmoid "got $(cat "$TMP/out")"; }
+run remarks 0 grad "$ROOT/examples/coursework_004_q3.grad" --dtype f64 --at 'x=[1,2]' --at 'y=[0,1,0]' \
+    --at 'W=[0.1,0.2;-0.3,0.4;0.5,-0.6;0.7,0.8]' --at 'b1=[0,0.1,0,-0.1]' --at 'U=[1,0,1,0;0,1,0,1;1,1,0,0]' \
+    --at 'b2=[0,0,0]' --remarks &&
+  { grep -q 'coursework_004_q3.grad:24:14: remark: log(softmax(z2)) rewritten to log_softmax(z2) (stable for large logits)' "$TMP/err" &&
+    ok || bad remarks "got $(cat "$TMP/err")"; }
 run emit-ir 0 emit -e "$SEED" --grad && { grep -q 'return f = ' "$TMP/out" && ok || bad emit-ir "no return"; }
 run emit-llvm 0 emit -e "$SEED" --emit llvm && { grep -q 'define' "$TMP/out" && ok || bad emit-llvm "no define"; }
 run emit-asm 0 emit -e "$SEED" --emit asm && { grep -q 'ret' "$TMP/out" && ok || bad emit-asm "no ret"; }
@@ -221,7 +251,7 @@ expect_error unknown-dim 2 "'Q' is not a dimension of the program (dimensions: B
 expect_error unbound-dim 2 "dimension B is not bound" emit "$TMP/mlp.grad" --emit llvm
 run emit-dim 0 emit "$TMP/mlp.grad" --dim B=64 && { grep -q 'f32\[64,4\]' "$TMP/out" && ok || bad emit-dim "no f32[64,4]"; }
 run graph-tensor 0 graph "$TMP/mlp.grad" --at "$MLP_AT" --out "$TMP/tpics" --format dot &&
-  { [ -f "$TMP/tpics/00-parsed.dot" ] && [ -f "$TMP/tpics/01-autodiff.dot" ] && ok || bad graph-tensor "missing pictures"; }
+  { [ -f "$TMP/tpics/00-parsed.dot" ] && [ -f "$TMP/tpics/02-autodiff.dot" ] && ok || bad graph-tensor "missing pictures"; }
 run graph-tensor-no-at 0 graph "$TMP/mlp.grad" --out "$TMP/tpics2" --format dot && ok
 expect_error save-dir-bad 2 "cannot create directory" eval -e "$SQ" --at 'w=[1,2,3]' --save-dir /dev/null/x
 else

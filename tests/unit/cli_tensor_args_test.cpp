@@ -146,13 +146,13 @@ TEST_CASE("evaluate_tensors: scalar graphs by the JIT, tensor graphs by the inte
     const ir::NodeId x = b.input("x"), y = b.input("y");
     g.outputs.push_back({"f", b.add(b.unary(ir::Op::Log, x), b.mul(b.unary(ir::Op::Exp, y), x))});
     const std::vector<Tensor> in{Tensor::scalar(1), Tensor::scalar(3)};
-    CHECK(evaluate_tensors(g, in, false) == evaluate_tensors(g, in, true));
-    CHECK(evaluate_tensors(g, in, false)[0].data[0] == Approx(std::exp(3.0)));
+    CHECK(evaluate_tensors(g, in, {false, 2}) == evaluate_tensors(g, in, {true, 2}));
+    CHECK(evaluate_tensors(g, in, {false, 2})[0].data[0] == Approx(std::exp(3.0)));
   }
   Program p;
   const ir::Graph g = ir::bind_dims(p.g, {{"B", 2}});
   const std::vector<Tensor> in{mat({2, 3}, {1, 2, 3, 4, 5, 6}), mat({2}, {10, 20}), mat({2}, {2, 0})};
-  CHECK(evaluate_tensors(g, in, false)[0] == Tensor::scalar(3 + 4 + 30));
+  CHECK(evaluate_tensors(g, in, {false, 2})[0] == Tensor::scalar(3 + 4 + 30));
 }
 
 TEST_CASE("jacobian: coursework 003 part 2 (Xw -> X, w∘w -> diag(2w), softmax -> diag(s) - ssᵀ)", "[cli]") {
@@ -163,12 +163,12 @@ TEST_CASE("jacobian: coursework 003 part 2 (Xw -> X, w∘w -> diag(2w), softmax 
       const ir::NodeId X = b.input("X", ir::Shape{{2, 3}}), w = b.input("w", ir::Shape{{3}});
       g.outputs.push_back({"f", b.matmul(X, w)});
       const JacobianResult r =
-          compute_jacobian(g, "w", {mat({2, 3}, {1, 2, 3, 4, 5, 6}), mat({3}, {1, -1, 2})}, interpret);
+          compute_jacobian(g, "w", {mat({2, 3}, {1, 2, 3, 4, 5, 6}), mat({3}, {1, -1, 2})}, {interpret, 2});
       CHECK(r.value == mat({2}, {5, 11}));
       CHECK(r.jacobian == mat({2, 3}, {1, 2, 3, 4, 5, 6}));
       // and with respect to X: ∂(Xw)_i/∂X_jk = δ_ij w_k, shape [2,2,3]
       const JacobianResult rx =
-          compute_jacobian(g, "X", {mat({2, 3}, {1, 2, 3, 4, 5, 6}), mat({3}, {1, -1, 2})}, interpret);
+          compute_jacobian(g, "X", {mat({2, 3}, {1, 2, 3, 4, 5, 6}), mat({3}, {1, -1, 2})}, {interpret, 2});
       CHECK(rx.jacobian == mat({2, 2, 3}, {1, -1, 2, 0, 0, 0, 0, 0, 0, 1, -1, 2}));
     }
     {  // f(w) = w∘w: J = diag(2w)
@@ -176,7 +176,7 @@ TEST_CASE("jacobian: coursework 003 part 2 (Xw -> X, w∘w -> diag(2w), softmax 
       ir::Builder b(g);
       const ir::NodeId w = b.input("w", ir::Shape{{3}});
       g.outputs.push_back({"f", b.mul(w, w)});
-      const JacobianResult r = compute_jacobian(g, "w", {mat({3}, {1, 2, 3})}, interpret);
+      const JacobianResult r = compute_jacobian(g, "w", {mat({3}, {1, 2, 3})}, {interpret, 2});
       CHECK(r.value == mat({3}, {1, 4, 9}));
       CHECK(r.jacobian == mat({3, 3}, {2, 0, 0, 0, 4, 0, 0, 0, 6}));
     }
@@ -185,7 +185,7 @@ TEST_CASE("jacobian: coursework 003 part 2 (Xw -> X, w∘w -> diag(2w), softmax 
       ir::Builder b(g);
       const ir::NodeId w = b.input("w", ir::Shape{{3}});
       g.outputs.push_back({"s", ir::nn::softmax(b, w)});
-      const JacobianResult r = compute_jacobian(g, "w", {mat({3}, {1, 2, 3})}, interpret);
+      const JacobianResult r = compute_jacobian(g, "w", {mat({3}, {1, 2, 3})}, {interpret, 2});
       const double z = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
       const double s[3] = {std::exp(1.0) / z, std::exp(2.0) / z, std::exp(3.0) / z};
       REQUIRE(r.jacobian.shape == std::vector<int64_t>{3, 3});
@@ -199,13 +199,13 @@ TEST_CASE("jacobian: coursework 003 part 2 (Xw -> X, w∘w -> diag(2w), softmax 
       ir::Builder b(g);
       const ir::NodeId w = b.input("w", ir::Shape{{3}}), c = b.input("c");
       g.outputs.push_back({"f", b.mul(w, c)});
-      CHECK(compute_jacobian(g, "c", {mat({3}, {1, 2, 3}), Tensor::scalar(2)}, interpret).jacobian ==
+      CHECK(compute_jacobian(g, "c", {mat({3}, {1, 2, 3}), Tensor::scalar(2)}, {interpret, 2}).jacobian ==
             mat({3}, {1, 2, 3}));
       ir::Graph h;
       ir::Builder hb(h);
       const ir::NodeId v = hb.input("v", ir::Shape{{2}});
       h.outputs.push_back({"n", hb.sum(hb.mul(v, v))});
-      CHECK(compute_jacobian(h, "v", {mat({2}, {3, 4})}, interpret).jacobian == mat({2}, {6, 8}));
+      CHECK(compute_jacobian(h, "v", {mat({2}, {3, 4})}, {interpret, 2}).jacobian == mat({2}, {6, 8}));
     }
   }
   ir::Graph g;
@@ -213,9 +213,9 @@ TEST_CASE("jacobian: coursework 003 part 2 (Xw -> X, w∘w -> diag(2w), softmax 
   const ir::NodeId w = b.input("w", ir::Shape{{2}}), y = b.input("y", ir::Shape{{2}});
   g[y].integer = true;
   g.outputs.push_back({"f", b.mul(w, w)});
-  CHECK_THROWS_WITH(compute_jacobian(g, "q", {mat({2}, {1, 2}), mat({2}, {0, 1})}, true),
+  CHECK_THROWS_WITH(compute_jacobian(g, "q", {mat({2}, {1, 2}), mat({2}, {0, 1})}, {true, 2}),
                     Contains("'q' is not an input of the program (inputs: w, y)"));
-  CHECK_THROWS_WITH(compute_jacobian(g, "y", {mat({2}, {1, 2}), mat({2}, {0, 1})}, true),
+  CHECK_THROWS_WITH(compute_jacobian(g, "y", {mat({2}, {1, 2}), mat({2}, {0, 1})}, {true, 2}),
                     Contains("integer labels"));
 }
 

@@ -17,11 +17,10 @@ struct EmitOptions {
   bool grad = false;
   std::vector<std::string> wrt;
   bool print_after_all = false;
-  int opt_level = 2;
+  PipelineArgs pipeline;
 };
 
 int run_emit(const EmitOptions& o) {
-  if (o.opt_level < 0 || o.opt_level > 3) throw UsageError("-O must be 0, 1, 2 or 3");
   frontend::SourceFile src = load_source(o.program);
   ir::Graph g = compile_program(src, o.program);
   const ir::DType dtype = graph_dtype(g);
@@ -33,8 +32,8 @@ int run_emit(const EmitOptions& o) {
                changed ? ir::print(after) : "");
   };
   if (o.print_after_all) fmt::print("// ----- IR after parse -----\n{}", ir::print(g));
-  g = o.grad ? differentiate(g, o.wrt, 1, hook) : optimise(g, hook);
-  const codegen::CodegenOptions cg{.dtype = dtype, .opt_level = o.opt_level};
+  g = run_pipeline(g, &src, o.pipeline, o.grad ? Differentiation::of(o.wrt) : Differentiation::none(), hook);
+  const codegen::CodegenOptions cg{.dtype = dtype, .opt_level = passes::llvm_opt_level(o.pipeline.level)};
   if (o.emit == "ir") fmt::print("{}", ir::print(g));
   else if (o.emit == "llvm") fmt::print("{}", codegen::emit_llvm(g, cg));
   else fmt::print("{}", codegen::emit_asm(g, cg));
@@ -54,7 +53,7 @@ void register_emit(CLI::App& app, Action& run) {
   cmd->add_flag("--grad", opts->grad, "Include the gradient (forward + backward)");
   cmd->add_option("--wrt", opts->wrt, "With --grad: differentiate by these inputs")->delimiter(',');
   cmd->add_flag("--print-after-all", opts->print_after_all, "Print the IR after every pass");
-  cmd->add_option("-O", opts->opt_level, "LLVM optimisation level 0-3")->capture_default_str();
+  add_pipeline_options(*cmd, opts->pipeline);
   cmd->footer(
       "\nExamples:\n  gradc emit -e 'f = ln x + exp(y)*z' --grad\n"
       "  gradc emit -e 'f = ln x + exp(y)*z' --grad --emit llvm\n"

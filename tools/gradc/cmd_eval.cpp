@@ -12,6 +12,7 @@ namespace {
 struct EvalOptions {
   ProgramArgs program;
   DataArgs data;
+  PipelineArgs pipeline;
   bool json = false;
   bool interpret = false;
   std::string save_dir;
@@ -20,7 +21,9 @@ struct EvalOptions {
 int run_eval(const EvalOptions& o) {
   frontend::SourceFile src = load_source(o.program);
   BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims);
-  const runtime::Tensor value = evaluate_tensors(optimise(p.bound), p.inputs, o.interpret).front();
+  const ir::Graph g = run_pipeline(p.bound, &src, o.pipeline, Differentiation::none());
+  const Execution how{o.interpret, passes::llvm_opt_level(o.pipeline.level)};
+  const runtime::Tensor value = evaluate_tensors(g, p.inputs, how).front();
   if (!o.save_dir.empty()) {
     make_output_dir(o.save_dir, "--save-dir");
     save_result(o.save_dir, "value.npy", value, p.dtype);
@@ -37,6 +40,7 @@ void register_eval(CLI::App& app, Action& run) {
   CLI::App* cmd = app.add_subcommand("eval", "Evaluate a program at a point");
   add_program_options(*cmd, opts->program);
   add_data_options(*cmd, opts->data);
+  add_pipeline_options(*cmd, opts->pipeline);
   cmd->add_flag("--json", opts->json, "Print {\"value\": v} (a tensor as nested lists)");
   cmd->add_flag("--interpret", opts->interpret, "Use the reference interpreter instead of the JIT");
   cmd->add_option("--save-dir", opts->save_dir, "Also write DIR/value.npy (of the compute type)");

@@ -13,6 +13,7 @@ namespace {
 struct GradOptions {
   ProgramArgs program;
   DataArgs data;
+  PipelineArgs pipeline;
   std::vector<std::string> wrt;
   int order = 1;
   bool json = false;
@@ -49,8 +50,9 @@ int run_grad(const GradOptions& o) {
   if (o.order >= 2 && !is_scalar_graph(p.bound))
     throw UsageError("--order 2 is for scalar programs; for tensors, take the Jacobian of a gradient "
                      "with 'gradc jacobian'");
-  const ir::Graph g = differentiate(p.bound, o.wrt, o.order);
-  const std::vector<runtime::Tensor> out = evaluate_tensors(g, p.inputs, o.interpret);
+  const ir::Graph g = run_pipeline(p.bound, &src, o.pipeline, Differentiation::of(o.wrt, o.order));
+  const Execution how{o.interpret, passes::llvm_opt_level(o.pipeline.level)};
+  const std::vector<runtime::Tensor> out = evaluate_tensors(g, p.inputs, how);
   const std::vector<std::string> wrt = o.wrt.empty() ? passes::default_wrt(p.parsed) : o.wrt;
   const ir::Output& f = p.parsed.outputs.front();
   if (!p.parsed[f.id].shape.is_scalar())
@@ -80,6 +82,7 @@ void register_grad(CLI::App& app, Action& run) {
   CLI::App* cmd = app.add_subcommand("grad", "Value and gradient of a program at a point");
   add_program_options(*cmd, opts->program);
   add_data_options(*cmd, opts->data);
+  add_pipeline_options(*cmd, opts->pipeline);
   cmd->add_option("--wrt", opts->wrt,
                   "Differentiate with respect to these inputs (default: the params if the program "
                   "declares any, else every input that is not integer labels)")

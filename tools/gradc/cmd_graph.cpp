@@ -21,6 +21,7 @@ namespace {
 struct GraphOptions {
   ProgramArgs program;
   DataArgs data;
+  PipelineArgs pipeline;
   std::vector<std::string> wrt;
   std::string out_dir = "gradc-graph";
   std::string format = "svg";
@@ -138,8 +139,7 @@ int run_graph(const GraphOptions& o) {
   StepWriter steps(o, parsed, one_line(src.text()), o.data.at.empty() ? nullptr : &at);
   steps.write("parsed", parsed);
   auto hook = [&](std::string_view name, const ir::Graph& g, bool) { steps.write(name, g); };
-  if (o.no_grad) optimise(parsed, hook);
-  else differentiate(parsed, o.wrt, 1, hook);
+  run_pipeline(parsed, &src, o.pipeline, o.no_grad ? Differentiation::none() : Differentiation::of(o.wrt), hook);
   steps.report();
   return 0;
 }
@@ -152,6 +152,7 @@ void register_graph(CLI::App& app, Action& run) {
   add_program_options(*cmd, opts->program);
   cmd->add_option("--out", opts->out_dir, "Directory for the pictures")->capture_default_str();
   add_data_options(*cmd, opts->data, "Show each node's value and gradient at this point ");
+  add_pipeline_options(*cmd, opts->pipeline);
   cmd->add_option("--wrt", opts->wrt, "Differentiate with respect to these inputs (default: all)")
       ->delimiter(',');
   cmd->add_option("--format", opts->format, "dot, svg or png")

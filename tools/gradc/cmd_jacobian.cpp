@@ -14,6 +14,7 @@ namespace {
 struct JacobianOptions {
   ProgramArgs program;
   DataArgs data;
+  PipelineArgs pipeline;
   std::string wrt;
   bool json = false;
   bool interpret = false;
@@ -23,7 +24,8 @@ struct JacobianOptions {
 int run_jacobian(const JacobianOptions& o) {
   frontend::SourceFile src = load_source(o.program);
   BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims);
-  const JacobianResult r = compute_jacobian(p.bound, o.wrt, p.inputs, o.interpret);
+  const JacobianResult r = compute_jacobian(p.bound, o.wrt, p.inputs,
+                                            {o.interpret, passes::llvm_opt_level(o.pipeline.level)}, o.pipeline, &src);
   const std::string f = p.parsed.outputs.front().name;
   if (!o.save_dir.empty()) {
     make_output_dir(o.save_dir, "--save-dir");
@@ -54,6 +56,7 @@ void register_jacobian(CLI::App& app, Action& run) {
   CLI::App* cmd = app.add_subcommand("jacobian", "The full Jacobian of the output with respect to one input");
   add_program_options(*cmd, opts->program);
   add_data_options(*cmd, opts->data);
+  add_pipeline_options(*cmd, opts->pipeline);
   cmd->add_option("--wrt", opts->wrt, "The input to differentiate with respect to")->required();
   cmd->add_flag("--json", opts->json, "Print {\"value\": y, \"jacobian\": {\"w\": J}} (nested lists)");
   cmd->add_flag("--interpret", opts->interpret, "Use the reference interpreter instead of the JIT");

@@ -20,6 +20,9 @@ void register_jacobian(CLI::App& app, Action& run);
 // FILE, -e PROGRAM and --dtype, shared by every command.
 void add_program_options(CLI::App& cmd, ProgramArgs& args);
 
+// -O, --passes, --stats, --remarks: the same on every command that compiles.
+void add_pipeline_options(CLI::App& cmd, PipelineArgs& args);
+
 // --at and --dim: the data a program runs on.
 struct DataArgs {
   std::vector<std::string> at;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "codegen/codegen.h"
+#include "frontend/diagnostics.h"
 #include "passes/autodiff.h"
 #include "runtime/interpreter.h"
 #include "runtime/tensor_jit.h"
@@ -60,15 +61,9 @@ ir::Graph compile_program(const frontend::SourceFile& src, const ProgramArgs& ar
 
 ir::DType graph_dtype(const ir::Graph& g) { return g.size() == 0 ? ir::DType::F64 : g[0].dtype; }
 
-ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hook) {
-  passes::PassManager pm(passes::default_pipeline());
-  if (hook) pm.after_each(hook);
-  passes::PassContext ctx;
-  return pm.run(g, ctx);
-}
+namespace {
 
-ir::Graph differentiate(const ir::Graph& parsed, const std::vector<std::string>& wrt, int order,
-                        const passes::PassManager::AfterPass& hook) {
+void check_wrt(const ir::Graph& parsed, const std::vector<std::string>& wrt) {
   std::set<std::string> seen;
   for (const std::string& name : wrt)
     if (!seen.insert(name).second) throw UsageError(fmt::format("--wrt: '{}' is given twice", name));
@@ -80,48 +75,61 @@ ir::Graph differentiate(const ir::Graph& parsed, const std::vector<std::string>&
     if (parsed[id].integer)
       throw UsageError(fmt::format("--wrt: '{}' holds integer labels, which have no gradient", name));
   }
-  passes::PassContext ctx;
-  ctx.wrt = wrt;
-  ir::Graph g = passes::run_autodiff(parsed, ctx);
-  if (order >= 2) {
-    // ∂²f/∂xi∂xj: differentiate each first-order gradient again.
-    const std::vector<std::string> names = wrt.empty() ? passes::default_wrt(parsed) : wrt;
-    std::vector<ir::NodeId> ids;
-    for (const auto& n : names) ids.push_back(g.find_input(n));
-    const std::string f = g.outputs.front().name;
-    for (size_t i = 0; i < names.size(); ++i) {
-      auto second = passes::append_gradients(g, g.outputs[1 + i].id, ids);
-      for (size_t j = 0; j < names.size(); ++j)
-        g.outputs.push_back({fmt::format("d2{}/d{}d{}", f, names[i], names[j]), second[j]});
-    }
-  }
-  if (hook) hook("autodiff", g, true);
-  return optimise(g, hook);
 }
 
-std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, bool interpret) {
-  if (interpret) return runtime::interpret(g, at);
+std::vector<std::string> pipeline_for(const PipelineArgs& args, bool differentiate) {
+  try {
+    passes::PipelineSpec spec{args.level, {}, differentiate};
+    if (!args.passes.empty()) spec.custom = passes::parse_pass_list(args.passes);
+    return passes::build_pipeline(spec);
+  } catch (const passes::PipelineError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+}  // namespace
+
+ir::Graph run_pipeline(const ir::Graph& parsed, const frontend::SourceFile* src, const PipelineArgs& args,
+                       const Differentiation& d, const passes::PassManager::AfterPass& hook) {
+  if (d.enabled) check_wrt(parsed, d.wrt);
+  passes::PassManager pm(pipeline_for(args, d.enabled));
+  if (hook) pm.after_each(hook);
+  passes::PassContext ctx;
+  ctx.wrt = d.wrt;
+  ctx.order = d.order;
+  ctx.seed = d.seed;
+  ir::Graph g = pm.run(parsed, ctx);
+  if (args.remarks && src)
+    for (const passes::Remark& r : ctx.remarks)
+      std::fputs(frontend::render(*src, {r.loc, r.message, {}, frontend::Severity::Remark}).c_str(), stderr);
+  if (args.stats) std::fputs(passes::format_stats(pm.records(), ctx).c_str(), stderr);
+  return g;
+}
+
+std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, const Execution& how) {
+  if (how.interpret) return runtime::interpret(g, at);
   std::vector<double> out(g.outputs.size());
   if (g.outputs.empty()) return out;
   if (g.nodes().front().dtype == ir::DType::F32) {
-    codegen::CompiledFunction fn = codegen::compile(g, {.dtype = ir::DType::F32});
+    codegen::CompiledFunction fn = codegen::compile(g, {.dtype = ir::DType::F32, .opt_level = how.llvm_level});
     std::vector<float> in32(at.begin(), at.end()), out32(out.size());
     fn.call(in32.data(), out32.data());
     return {out32.begin(), out32.end()};
   }
-  codegen::CompiledFunction fn = codegen::compile(g);
+  codegen::CompiledFunction fn = codegen::compile(g, {.dtype = ir::DType::F64, .opt_level = how.llvm_level});
   fn.call(at.data(), out.data());
   return out;
 }
 
 std::vector<runtime::Tensor> evaluate_tensors(const ir::Graph& g, const std::vector<runtime::Tensor>& inputs,
-                                              bool interpret) {
+                                              const Execution& how) {
   if (!is_scalar_graph(g))
-    return interpret ? runtime::interpret_tensors(g, inputs) : runtime::TensorJit::compile(g).run(inputs);
+    return how.interpret ? runtime::interpret_tensors(g, inputs)
+                         : runtime::TensorJit::compile(g, how.llvm_level).run(inputs);
   std::vector<double> at;
   for (const runtime::Tensor& t : inputs) at.push_back(t.data.at(0));
   std::vector<runtime::Tensor> out;
-  for (double v : evaluate(g, at, interpret)) out.push_back(runtime::Tensor::scalar(v));
+  for (double v : evaluate(g, at, how)) out.push_back(runtime::Tensor::scalar(v));
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "frontend/source.h"
 #include "ir/graph.h"
 #include "passes/pass_manager.h"
+#include "passes/pipelines.h"
 #include "runtime/tensor.h"
 
 namespace gradc::cli {
@@ -42,21 +43,42 @@ ir::DType parse_dtype(const std::string& name);
 ir::Graph compile_program(const frontend::SourceFile& src, const ProgramArgs& args);
 ir::DType graph_dtype(const ir::Graph& g);
 
-// The gradient part of the pipeline: autodiff of the first output with respect to
-// `wrt` (all inputs if empty), repeated up to `order` (2: Hessian entries too),
-// then the default optimisation passes. `hook` sees the graph after each step.
-ir::Graph differentiate(const ir::Graph& parsed, const std::vector<std::string>& wrt, int order,
-                        const passes::PassManager::AfterPass& hook = {});
-ir::Graph optimise(const ir::Graph& g, const passes::PassManager::AfterPass& hook = {});
+// How a graph is run: the reference interpreter, or the JIT at an LLVM O-level.
+struct Execution {
+  bool interpret = false;
+  int llvm_level = 2;
+};
 
-// Evaluates a scalar graph's outputs: JIT-compiled (the default) or by the interpreter.
-std::vector<double> evaluate(const ir::Graph& g, const std::vector<double>& at, bool interpret);
+// -O, --passes, --stats, --remarks: how every compiling command runs the pipeline.
+struct PipelineArgs {
+  int level = passes::kDefaultOptLevel;
+  std::string passes;  // "a,b,c": a custom pipeline
+  bool stats = false;
+  bool remarks = false;
+};
+
+// What the pipeline is asked to do beyond optimising: autodiff's settings.
+struct Differentiation {
+  bool enabled = true;
+  std::vector<std::string> wrt;  // empty: passes::default_wrt
+  int order = 1;
+  std::string seed;              // an input holding the cotangent (gradc jacobian)
+
+  static Differentiation none() { return {false, {}, 1, {}}; }
+  static Differentiation of(std::vector<std::string> wrt, int order = 1) { return {true, std::move(wrt), order, {}}; }
+};
+
+// THE compile pipeline of every command: passes::build_pipeline for -O/--passes (autodiff
+// included when `d` asks for it), `hook` after each pass, then --remarks rendered at
+// their source positions in `src` (null: no remarks) and --stats, on stderr. Bad -O, --passes or --wrt: UsageError.
+ir::Graph run_pipeline(const ir::Graph& parsed, const frontend::SourceFile* src, const PipelineArgs& args,
+                       const Differentiation& d, const passes::PassManager::AfterPass& hook = {});
 
 // THE evaluation of any graph with its dims bound, for every command: all-scalar graphs go
 // through `evaluate` (the scalar JIT, or the interpreter with `interpret`); tensor graphs
-// through the reference interpreter for now. `inputs` follow g.inputs() order.
+// through the tensor JIT (or the interpreter). `inputs` follow g.inputs() order.
 std::vector<runtime::Tensor> evaluate_tensors(const ir::Graph& g, const std::vector<runtime::Tensor>& inputs,
-                                              bool interpret);
+                                              const Execution& how);
 
 // A number as gradc prints it: the shortest decimal that reads back to the same
 // value of the compute type (an f32 result prints as 40.171074, not as the double

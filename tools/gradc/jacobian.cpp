@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "ir/builder.h"
-#include "passes/autodiff.h"
 #include "runtime/tensor_jit.h"
 #include "tools/gradc/tensor_args.h"
 #include "tools/gradc/driver.h"
@@ -15,7 +14,8 @@
 namespace gradc::cli {
 
 JacobianResult compute_jacobian(const ir::Graph& bound, const std::string& wrt,
-                                const std::vector<runtime::Tensor>& inputs, bool interpret) {
+                                const std::vector<runtime::Tensor>& inputs, const Execution& how,
+                                const PipelineArgs& args, const frontend::SourceFile* src) {
   const ir::NodeId w = bound.find_input(wrt);
   if (w == ir::kNoNode)
     throw UsageError(fmt::format("--wrt: '{}' is not an input of the program (inputs: {})", wrt,
@@ -33,21 +33,20 @@ JacobianResult compute_jacobian(const ir::Graph& bound, const std::string& wrt,
   while (g.find_input(seed_name) != ir::kNoNode) seed_name += "_";
   ir::Builder b(g, g[f.id].dtype);
   b.set_role(ir::Role::Backward);
-  const ir::NodeId seed = b.input(seed_name, y_shape);
-  const ir::NodeId grad = passes::append_gradients(g, f.id, {w}, seed).front();
-  g.outputs = {f, {fmt::format("d{}/d{}", f.name, wrt), grad}};
-  g = optimise(g);
+  b.input(seed_name, y_shape);
+  g.outputs = {f};
+  g = run_pipeline(g, src, args, {true, {wrt}, 1, seed_name});
 
   runtime::Tensor seed_value{y_shape.dims, std::vector<double>(static_cast<size_t>(ir::element_count(y_shape)), 0.0)};
-  std::vector<runtime::Tensor> args;
+  std::vector<runtime::Tensor> values;
   size_t seed_pos = 0;
   for (size_t i = 0; i < g.inputs().size(); ++i) {
     const std::string& name = g[g.inputs()[i]].name;
     if (name == seed_name) {
       seed_pos = i;
-      args.push_back(seed_value);
+      values.push_back(seed_value);
     } else {
-      args.push_back(*by_name.at(name));
+      values.push_back(*by_name.at(name));
     }
   }
 
@@ -58,12 +57,12 @@ JacobianResult compute_jacobian(const ir::Graph& bound, const std::string& wrt,
   r.jacobian.data.reserve(rows * cols);
   // One compilation, one run per output element (a Jacobian row).
   std::optional<runtime::TensorJit> jit;
-  if (!interpret && !is_scalar_graph(g)) jit = runtime::TensorJit::compile(g);
-  auto run = [&] { return jit ? jit->run(args) : evaluate_tensors(g, args, interpret); };
+  if (!how.interpret && !is_scalar_graph(g)) jit = runtime::TensorJit::compile(g, how.llvm_level);
+  auto run = [&] { return jit ? jit->run(values) : evaluate_tensors(g, values, how); };
   if (rows == 0) r.value = run().front();
   for (size_t k = 0; k < rows; ++k) {
-    std::fill(args[seed_pos].data.begin(), args[seed_pos].data.end(), 0.0);
-    args[seed_pos].data[k] = 1.0;
+    std::fill(values[seed_pos].data.begin(), values[seed_pos].data.end(), 0.0);
+    values[seed_pos].data[k] = 1.0;
     std::vector<runtime::Tensor> out = run();
     if (k == 0) r.value = out[0];
     r.jacobian.data.insert(r.jacobian.data.end(), out[1].data.begin(), out[1].data.end());

@@ -15,6 +15,19 @@ void add_program_options(CLI::App& cmd, ProgramArgs& args) {
       ->check(CLI::IsMember({"f32", "f64"}));
 }
 
+void add_pipeline_options(CLI::App& cmd, PipelineArgs& args) {
+  cmd.add_option("-O", args.level,
+                 "Optimisation level: 0 autodiff only (the reference), 1 exact rewrites (simplify, cse, "
+                 "dce), 2 also stabilising rewrites (default), 3 as 2 with LLVM at O3")
+      ->capture_default_str();
+  cmd.add_option("--passes", args.passes,
+                 "Run these passes instead of -O's list, e.g. --passes=stabilize,simplify,dce "
+                 "(autodiff comes first if the command differentiates and the list lacks it)");
+  cmd.add_flag("--stats", args.stats, "Print, per pass, the nodes before and after and the time (stderr)");
+  cmd.add_flag("--remarks", args.remarks,
+               "Report each stabilising rewrite at its source position, clang-style (stderr)");
+}
+
 void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help) {
   cmd.add_option("--at", args.at,
                  at_help.empty()
