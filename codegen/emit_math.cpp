@@ -114,7 +114,7 @@ Value* emit_op(B& b, const ir::Node& n, llvm::ArrayRef<Value*> x) {
     // select(c, t, f) = c != 0 ? t : f   — unordered compare: a NaN condition picks t, as in C++
     case Op::Select: return b.CreateSelect(b.CreateFCmpUNE(x[0], zero(x[0])), x[1], x[2]);
     case Op::Broadcast: case Op::Reshape: case Op::Transpose: case Op::Sum: case Op::ReduceMax:
-    case Op::MatMul: case Op::OneHot:
+    case Op::MatMul: case Op::OneHot: case Op::SoftmaxXent:
       GRADC_UNREACHABLE("codegen: tensor ops are emitted as loops, not scalar math");
   }
   GRADC_UNREACHABLE("codegen: unknown op");

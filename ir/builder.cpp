@@ -146,6 +146,15 @@ NodeId Builder::one_hot(NodeId labels, int64_t classes) {
   return tensor_op(Op::OneHot, {labels}, std::move(to), {classes});
 }
 
+NodeId Builder::softmax_cross_entropy(NodeId z, NodeId t, int axis) {
+  if (!(shape(z) == shape(t)))
+    throw ShapeError(fmt::format("softmax_cross_entropy: logits {} and targets {} must have the same shape",
+                                 to_string(shape(z), &g_.dim_names), to_string(shape(t), &g_.dim_names)));
+  const Shape to = reduce_shape("softmax_cross_entropy", shape(z), {axis}, false, &g_.dim_names);
+  const int rank = shape(z).rank();
+  return tensor_op(Op::SoftmaxXent, {z, t}, to, {axis < 0 ? axis + rank : axis});
+}
+
 NodeId Builder::count(NodeId a, const std::vector<int>& axes) {
   const Shape s = shape(a);
   std::vector<int64_t> dims;

@@ -62,6 +62,8 @@ class Builder {
   NodeId reduce_max(NodeId a, const std::vector<int>& axes = {}, bool keepdims = false);
   NodeId matmul(NodeId a, NodeId b);
   NodeId one_hot(NodeId labels, int64_t classes);
+  // −Σ t·log_softmax(z) along `axis`; z and t must have one shape. The axis is removed.
+  NodeId softmax_cross_entropy(NodeId z, NodeId t, int axis);
 
   // Composed from the above.
   NodeId mean(NodeId a, const std::vector<int>& axes = {}, bool keepdims = false);

@@ -69,6 +69,7 @@ std::string formula(Op op, const std::vector<std::string>& a) {
     case Op::Erf: case Op::Sigmoid: case Op::Relu: case Op::Softplus: case Op::Step: case Op::Sign:
     case Op::StopGrad: case Op::Broadcast: case Op::Reshape: case Op::Sum: case Op::OneHot:
       return call(mnemonic(op));
+    case Op::SoftmaxXent: return fmt::format("cross_entropy({}, {})", a[0], a[1]);
     case Op::ReduceMax: return call("max");
     case Op::Transpose: return a[0] + "ᵀ";
     case Op::MatMul: return a[0] + " @ " + a[1];

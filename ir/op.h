@@ -36,6 +36,17 @@ inline bool is_elementwise(Op op) {
   return k == OpKind::Unary || k == OpKind::Binary || k == OpKind::Ternary;
 }
 
+// For exhaustive switches that treat the elementwise ops elsewhere: with
+//   #define OP(name, mnemonic, arity, kind) GRADC_ELEMENTWISE_CASE_##kind(name)
+//   #include "ir/ops.def"
+// a switch gets a case label for every Unary, Binary and Ternary op and none for the
+// rest, so -Wswitch still names any leaf or tensor op a new row of ops.def leaves out.
+#define GRADC_ELEMENTWISE_CASE_Unary(name) case ::gradc::ir::Op::name:
+#define GRADC_ELEMENTWISE_CASE_Binary(name) case ::gradc::ir::Op::name:
+#define GRADC_ELEMENTWISE_CASE_Ternary(name) case ::gradc::ir::Op::name:
+#define GRADC_ELEMENTWISE_CASE_Leaf(name)
+#define GRADC_ELEMENTWISE_CASE_Tensor(name)
+
 // The op named `mnemonic` in the textual IR, if any.
 std::optional<Op> op_from_mnemonic(std::string_view mnemonic);
 

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "ir/check.h"
+#include "ir/nn.h"
 
 namespace gradc::ir {
 
@@ -93,6 +94,23 @@ void vjp_matmul(V& v) {
   NodeId g = b.reshape_to(v.g, matmul_shape(b.shape(a), b.shape(bm)));
   if (v.needs(0)) v.set(0, b.reshape_to(b.sum_to(b.matmul(g, swap_last_two(b, bm)), Shape{da}), sa));
   if (v.needs(1)) v.set(1, b.reshape_to(b.sum_to(b.matmul(swap_last_two(b, a), g), Shape{db}), sb));
+}
+
+// y = −Σₐ t·log_softmax(z)     dz = g·(softmax(z)·Σₐt − t), dt = −g·log_softmax(z)
+// The homework's δ = ŷ − y: Σₐt = 1 when t is a one-hot row, so that node is built as is.
+void vjp_softmax_xent(V& v) {
+  Builder& b = v.b;
+  const int axis = static_cast<int>(b.graph()[v.y].attr[0]);
+  const Shape kept = reduce_shape("softmax_cross_entropy", shape_of(v, v.x[0]), {axis}, true);
+  const NodeId g = b.reshape_to(v.g, kept);
+  if (v.needs(0)) {
+    const NodeId z = v.x[0], t = v.x[1];
+    const NodeId y_hat = nn::softmax(b, z, axis);
+    const bool one_hot = b.graph()[t].op == Op::OneHot;
+    const NodeId delta = b.sub(one_hot ? y_hat : b.mul(y_hat, b.sum(t, {axis}, true)), t);
+    v.set(0, b.mul(g, delta));
+  }
+  if (v.needs(1)) v.set(1, b.neg(b.mul(g, nn::log_softmax(b, v.x[0], axis))));
 }
 
 // Each entry: the forward value, then the derivative it implies.
@@ -212,6 +230,7 @@ const OpRule& rule_for(Op op) {
     case Op::ReduceMax: return tensor_rule<vjp_reduce_max>();
     case Op::MatMul: return tensor_rule<vjp_matmul>();
     case Op::OneHot: return tensor_rule<no_gradient>();
+    case Op::SoftmaxXent: return tensor_rule<vjp_softmax_xent>();
   }
   GRADC_UNREACHABLE("unknown op");
 }

@@ -36,7 +36,13 @@ Shape expected_shape(const Graph& g, const Node& n) {
       s.dims.push_back(n.attr.empty() ? -1 : n.attr[0]);
       return s;
     }
-    default: break;
+    case Op::SoftmaxXent:
+      if (!(in(0) == in(1))) throw ShapeError("logits and targets differ in shape");
+      return reduce_shape(mnemonic(n.op), in(0), ints(n.attr), false, names);
+#define OP(name, mnemonic, arity, kind) GRADC_ELEMENTWISE_CASE_##kind(name)
+#include "ir/ops.def"
+#undef OP
+      break;  // elementwise ops: handled above
   }
   return n.shape;
 }

@@ -10,6 +10,7 @@
 #include "passes/autodiff.h"
 #include "passes/cse.h"
 #include "passes/dce.h"
+#include "passes/decompose.h"
 #include "passes/simplify.h"
 #include "passes/stabilize.h"
 

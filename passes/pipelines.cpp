@@ -17,6 +17,12 @@ std::string valid_names() {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
+// Where to insert a pass so that it runs after the last `name` (the front if none).
+std::vector<std::string>::iterator after_last(std::vector<std::string>& list, const std::string& name) {
+  auto it = std::find(list.rbegin(), list.rend(), name);
+  return it == list.rend() ? list.begin() : it.base();
+}
+
 void check_level(int level) {
   if (level < 0 || level > kMaxOptLevel)
     throw PipelineError(fmt::format("-O must be 0, 1, 2 or 3, not {}", level));
@@ -29,7 +35,7 @@ std::vector<std::string> level_pipeline(int level) {
   switch (level) {
     case 0: return {"autodiff"};
     case 1: return {"autodiff", "simplify", "cse", "dce"};
-    default: return {"stabilize", "autodiff", "simplify", "cse", "dce"};
+    default: return {"stabilize", "autodiff", "decompose", "simplify", "cse", "dce"};
   }
 }
 
@@ -55,14 +61,19 @@ std::vector<std::string> build_pipeline(const PipelineSpec& spec) {
   for (const std::string& name : list)
     if (!find_pass(name))
       throw PipelineError(fmt::format("--passes: unknown pass '{}' (passes: {})", name, valid_names()));
-  const auto autodiff = std::find(list.begin(), list.end(), "autodiff");
+  const bool has_autodiff = std::find(list.begin(), list.end(), "autodiff") != list.end();
   if (!spec.differentiate) {
-    if (!spec.custom.empty() && autodiff != list.end())
+    if (!spec.custom.empty() && has_autodiff)
       throw PipelineError("--passes: 'autodiff' is for commands that differentiate (grad, jacobian, graph)");
     list.erase(std::remove(list.begin(), list.end(), "autodiff"), list.end());
-  } else if (autodiff == list.end()) {
-    list.insert(list.begin(), "autodiff");
+  } else if (!has_autodiff) {
+    list.insert(after_last(list, "stabilize"), "autodiff");
   }
+  // stabilize may make composite ops that only autodiff and the interpreter of rules know:
+  // they are expanded after autodiff (or after stabilize, when nothing is differentiated).
+  const bool has_stabilize = std::find(list.begin(), list.end(), "stabilize") != list.end();
+  if (has_stabilize && std::find(list.begin(), list.end(), "decompose") == list.end())
+    list.insert(after_last(list, spec.differentiate ? "autodiff" : "stabilize"), "decompose");
   return list;
 }
 

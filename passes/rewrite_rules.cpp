@@ -102,6 +102,34 @@ NodeId log_softmax(Builder& b, const Node& root, const Bindings& v) {
   return b.sub(s, b.unary(Op::Log, b.sum(b.unary(Op::Exp, s), axes, /*keepdims=*/true)));
 }
 
+// −Σₐ y·(s − ln Σₐ eˢ): both sums over one axis a (the inner one keeping it), y of s's shape.
+bool is_cross_entropy_of_log_softmax(const Graph& g, const Node& root, const Bindings& v) {
+  const Node& outer = g[root.inputs[0]];
+  const Node& mul = g[outer.inputs[0]];
+  const Node& log_softmax = g[mul.inputs[0] == v[1] ? mul.inputs[1] : mul.inputs[0]];
+  const Node& inner = g[g[log_softmax.inputs[1]].inputs[0]];
+  const std::vector<int> a = ir::reduced_axes(inner), b = ir::reduced_axes(outer);
+  return a.size() == 1 && a == b && ir::keeps_dims(g, inner) && !ir::keeps_dims(g, outer) &&
+         g[v[1]].shape == g[v[0]].shape;
+}
+
+// The logits under a max-shift s = z − max z (softmax's own), or s itself.
+NodeId unshifted(const Graph& g, NodeId s) {
+  const Node& n = g[s];
+  if (n.op == Op::Sub && g[n.inputs[1]].op == Op::StopGrad && g[g[n.inputs[1]].inputs[0]].op == Op::ReduceMax &&
+      g[g[n.inputs[1]].inputs[0]].inputs[0] == n.inputs[0])
+    return n.inputs[0];
+  return s;
+}
+
+// −Σ y·log_softmax(z) = softmax_cross_entropy(z, y): one node whose gradient autodiff takes
+// from its own rule, softmax(z)·Σy − y (ŷ − y for one-hot y), not through the quotient.
+NodeId softmax_cross_entropy(Builder& b, const Node& root, const Bindings& v) {
+  const Graph& g = b.graph();
+  const int axis = ir::reduced_axes(g[root.inputs[0]]).front();
+  return b.softmax_cross_entropy(unshifted(g, v[0]), v[1], axis);
+}
+
 std::vector<RewriteRule> make_rules() {
   using S = RuleSet;
   const auto X = var(0), Y = var(1), Z = var(2);
@@ -121,6 +149,10 @@ std::vector<RewriteRule> make_rules() {
       // x + (−y) = x − y and x − (−y) = x + y: IEEE defines subtraction so
       {"add-neg", S::Exact, op(Op::Add, {X, op(Op::Neg, {Y})}), nullptr, subtract, ""},
       {"sub-neg", S::Exact, op(Op::Sub, {X, op(Op::Neg, {Y})}), nullptr, add, ""},
+      // x · reshape(1) = x and x · broadcast(1) = x where x already has the product's shape
+      // (autodiff's seeds and the adjoints of reductions are such reshaped ones)
+      {"mul-one-reshaped", S::Exact, op(Op::Mul, {X, op(Op::Reshape, {cst(1)})}), nullptr, keep0, ""},
+      {"mul-one-broadcast", S::Exact, op(Op::Mul, {X, op(Op::Broadcast, {cst(1)})}), nullptr, keep0, ""},
       {"select-same", S::Exact, op(Op::Select, {Z, X, X}), nullptr, keep0, ""},
       {"select-constant", S::Exact, op(Op::Select, {X, Y, Z}), cond_is_constant, select_constant, ""},
       {"reshape-reshape", S::Exact, op(Op::Reshape, {op(Op::Reshape, {X})}), nullptr, reshape_once, ""},
@@ -146,6 +178,10 @@ std::vector<RewriteRule> make_rules() {
       {"log-softmax", S::Stabilizing,
        op(Op::Log, {op(Op::Div, {op(Op::Exp, {X}), op(Op::Sum, {op(Op::Exp, {X})})})}), divides_by_kept_sum,
        log_softmax, "log(softmax({0})) rewritten to log_softmax({0}) (stable for large logits)"},
+      {"softmax-cross-entropy", S::Stabilizing,
+       op(Op::Neg, {op(Op::Sum, {op(Op::Mul, {Y, op(Op::Sub, {X, op(Op::Log, {op(Op::Sum, {op(Op::Exp, {X})})})})})})}),
+       is_cross_entropy_of_log_softmax, softmax_cross_entropy,
+       "-sum({1} * log_softmax({0})) fused into cross_entropy({0}, {1}) (gradient softmax({0}) - {1})"},
   };
 }
 

@@ -158,6 +158,27 @@ Tensor one_hot(const Node& n, const Tensor& labels) {
   return out;
 }
 
+// −Σ t·log_softmax(z) along the axis, each row max-shifted: ln Σ exp(z − m) + m − z stays
+// finite for any finite logits. The shape is read as [outer, n, inner] around the axis.
+Tensor softmax_xent(const Node& n, const Tensor& z, const Tensor& t) {
+  const size_t axis = static_cast<size_t>(n.attr[0]);
+  int64_t outer = 1, len = z.shape[axis], inner = 1;
+  for (size_t a = 0; a < axis; ++a) outer *= z.shape[a];
+  for (size_t a = axis + 1; a < z.shape.size(); ++a) inner *= z.shape[a];
+  Tensor out{n.shape.dims, std::vector<double>(static_cast<size_t>(outer * inner))};
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      auto at = [&](int64_t k) { return static_cast<size_t>((o * len + k) * inner + i); };
+      double m = -std::numeric_limits<double>::infinity(), s = 0, loss = 0;
+      for (int64_t k = 0; k < len; ++k) m = std::max(m, z.data[at(k)]);
+      for (int64_t k = 0; k < len; ++k) s += std::exp(z.data[at(k)] - m);
+      const double lse = m + std::log(s);
+      for (int64_t k = 0; k < len; ++k) loss -= t.data[at(k)] * (z.data[at(k)] - lse);
+      out.data[static_cast<size_t>(o * inner + i)] = loss;
+    }
+  return out;
+}
+
 Tensor evaluate(const Node& n, const std::vector<const Tensor*>& args) {
   if (ir::is_elementwise(n.op)) return elementwise(n, args);
   switch (n.op) {
@@ -168,8 +189,15 @@ Tensor evaluate(const Node& n, const std::vector<const Tensor*>& args) {
     case Op::ReduceMax: return reduce(n, *args[0]);
     case Op::MatMul: return matmul(n, *args[0], *args[1]);
     case Op::OneHot: return one_hot(n, *args[0]);
-    default: GRADC_UNREACHABLE("interpreter: op without a tensor rule");
+    case Op::SoftmaxXent: return softmax_xent(n, *args[0], *args[1]);
+#define OP(name, mnemonic, arity, kind) GRADC_ELEMENTWISE_CASE_##kind(name)
+#include "ir/ops.def"
+#undef OP
+    case Op::Input:
+    case Op::Const:
+      break;  // leaves and elementwise ops: not evaluated here
   }
+  GRADC_UNREACHABLE("interpreter: op without a tensor rule");
 }
 
 }  // namespace

@@ -111,7 +111,7 @@ done
 # --- graph and emit -----------------------------------------------------------------------
 run graph 0 graph -e "$SEED" --at x=1,y=3,z=2 --out "$TMP/pics" --format dot &&
   { [ -f "$TMP/pics/00-parsed.dot" ] && [ -f "$TMP/pics/01-stabilize.dot" ] && [ -f "$TMP/pics/02-autodiff.dot" ] &&
-    [ -f "$TMP/pics/05-dce.dot" ] && grep -q '40.1711' "$TMP/pics/02-autodiff.dot" && ok ||
+    [ -f "$TMP/pics/06-dce.dot" ] && grep -q '40.1711' "$TMP/pics/02-autodiff.dot" && ok ||
     bad graph "missing pictures or values"; }
 # -O0 is autodiff alone: one picture after parsing, one after autodiff.
 run graph-O0 0 graph -e "$SEED" -O0 --out "$TMP/pics0" --format dot &&

@@ -91,6 +91,12 @@ std::map<std::string, Case> cases() {
                   [&](Builder& b, NodeId x, NodeId y) { return b.add(y, x); }};
   c["sub-neg"] = {[&](Builder& b, NodeId x, NodeId y) { return b.sub(x, b.neg(y)); },
                   [&](Builder& b, NodeId x, NodeId y) { return b.sub(b.neg(y), x); }};
+  c["mul-one-reshaped"] = {[&](Builder& b, NodeId v, NodeId) { return b.mul(v, b.reshape_to(k(b, 1), ir::Shape{{1}})); },
+                           [&](Builder& b, NodeId v, NodeId) { return b.mul(v, b.reshape_to(k(b, 2), ir::Shape{{1}})); },
+                           {}, 0, /*vector_x=*/true};
+  c["mul-one-broadcast"] = {[&](Builder& b, NodeId v, NodeId) { return b.mul(v, b.broadcast_to(k(b, 1), ir::Shape{{2}})); },
+                            [&](Builder& b, NodeId v, NodeId) { return b.add(v, b.broadcast_to(k(b, 1), ir::Shape{{2}})); },
+                            {}, 0, /*vector_x=*/true};
   c["select-same"] = {[&](Builder& b, NodeId x, NodeId y) { return b.select(y, x, x); },
                       [&](Builder& b, NodeId x, NodeId y) { return b.select(y, x, y); }};
   c["select-constant"] = {[&](Builder& b, NodeId x, NodeId y) { return b.select(k(b, 0), x, y); },
@@ -123,6 +129,16 @@ std::map<std::string, Case> cases() {
   c["log-softmax"] = {[&](Builder& b, NodeId v, NodeId) { return b.sum(b.unary(Op::Log, ir::nn::softmax(b, v))); },
                       [&](Builder& b, NodeId v, NodeId) { return b.sum(b.unary(Op::Log, b.unary(Op::Exp, v))); },
                       {1000, 0}, -1000, /*vector_x=*/true};
+  // −Σ t·log(softmax(v)) with t = [y, y]: at x = 1000, y = 1 (v = [1000, 1]) softmax(v)[1]
+  // underflows, the written form is +inf, and the loss is 0 + 999.
+  c["softmax-cross-entropy"] = {
+      [&](Builder& b, NodeId v, NodeId y) {
+        return b.neg(b.sum(b.mul(b.broadcast_to(y, ir::Shape{{2}}), b.unary(Op::Log, ir::nn::softmax(b, v)))));
+      },
+      [&](Builder& b, NodeId v, NodeId y) {
+        return b.neg(b.sum(b.mul(b.broadcast_to(y, ir::Shape{{2}}), b.unary(Op::Log, b.unary(Op::Exp, v)))));
+      },
+      {1000, 1}, 999, /*vector_x=*/true};
   return c;
 }
 
@@ -155,7 +171,8 @@ TEST_CASE("exact rules keep every IEEE result, special values included", "[passe
   const auto all = cases();
   for (const passes::RewriteRule& r : passes::rewrite_rules()) {
     if (r.set != passes::RuleSet::Exact) continue;
-    const ir::Graph before = graph_of(all.at(std::string(r.name)).hit);
+    const Case& c = all.at(std::string(r.name));
+    const ir::Graph before = graph_of(c.hit, c.vector_x);
     passes::PassContext ctx;
     const ir::Graph after = passes::run_simplify(before, ctx);
     for (double x : kSpecial)
