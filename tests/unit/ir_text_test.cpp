@@ -319,3 +319,34 @@ TEST_CASE("ir text: a long line shows a window around the column", "[ir][text]")
   CHECK(shown.size() <= 110);
   CHECK(shown.substr(caret.size() - 1, 3) == "%x0");
 }
+
+TEST_CASE("ir text: ill-formed tensor nodes are refused, never a crash", "[ir][text]") {
+  const std::string head = "func @f<B>(%m: f64[2,3], %v: f64[B], %y: f64[B] : int) {\n";
+  for (const char* line : {
+           "%0 = transpose %m {perm=[5,-9]} : f64[3,2]", "%0 = transpose %m {perm=[0]} : f64[3,2]",
+           "%0 = sum %m {axes=[99]} : f64[]", "%0 = sum %m {axes=[0,0]} : f64[]",
+           "%0 = reduce_max %m {axes=[-7]} : f64[2]", "%0 = one_hot %y {classes=[]} : f64[B,3]",
+           "%0 = one_hot %y : f64[B]", "%0 = matmul %m, %m : f64[2,2]", "%0 = matmul %v, %m : f64[3]",
+           "%0 = broadcast %m : f64[4,3]", "%0 = broadcast %v : f64[]", "%0 = add %m, %v : f64[2,3]",
+           "%0 = sum %m {axes=[9223372036854775807]} : f64[]", "%0 = exp %m : f64[?1048576]",
+           "%0 = exp %m : f64[99999999999999999999]", "%0 = const 1e999 : f64[]",
+           "%0 = transpose %m {perm=[1,0]} : f64[3]"}) {
+    const std::string out = error_of(head + "  " + line + "\n  return f = %0\n}\n");
+    INFO(line << "\n" << out);
+    CHECK(out.rfind("t.ir:2:", 0) == 0);
+  }
+}
+
+TEST_CASE("ir text: the round-trip comparison itself notices a change", "[ir][text]") {
+  const std::string text = "func @f(%x: f64[3]) {\n  %0 = sum %x {axes=[0]} : f64[]  # s\n  return f = %0\n}\n";
+  const ir::Graph g = ir::parse_ir(text);
+  CHECK(difference(g, ir::parse_ir(text)) == "");
+  ir::Graph renamed = g, retyped = g, relinked = g;
+  renamed[1].name = "t";
+  retyped[1].dtype = ir::DType::F32;
+  relinked[0].adjoint = 1;
+  CHECK(difference(g, renamed) == "node %0 differs");
+  CHECK(difference(g, retyped) == "node %0 differs");
+  CHECK(difference(g, relinked) == "node %x differs");
+  CHECK(difference(g, ir::parse_ir("func @f(%x: f64[3]) {\n  return\n}\n")) == "2 nodes, parsed 1");
+}
