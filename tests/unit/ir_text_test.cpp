@@ -298,7 +298,8 @@ TEST_CASE("ir text: every prefix and random damage is parsed or refused, never a
     refused += error_of(text.substr(0, n)) != "(parsed without error)";
   CHECK(refused == tried);
   std::mt19937_64 rng(7);
-  const std::string bytes = std::string("%#,:=[]{}()<>\"\\/ \n\t?-0123456789abc\0\xff", 40);
+  static constexpr char kBytes[] = "%#,:=[]{}()<>\"\\/ \n\t?-0123456789abc\0\xff";
+  const std::string bytes(kBytes, sizeof kBytes - 1);  // the NUL inside included
   for (int trial = 0; trial < 2000; ++trial) {
     std::string damaged = text;
     for (int k = 0; k < 3; ++k) damaged[rng() % damaged.size()] = bytes[rng() % bytes.size()];
