@@ -1,64 +1,117 @@
-// ir/printer.cpp — textual IR printer.
+// ir/printer.cpp — textual IR printer (the spelling of names and numbers: ir/text_syntax.h).
 #include "ir/printer.h"
 
 #include <fmt/format.h>
+
+#include "ir/text_syntax.h"
 
 namespace gradc::ir {
 
 ValueNames::ValueNames(const Graph& g) : names_(g.size()) {
   int next = 0;
   for (NodeId id = 0; id < g.size(); ++id)
-    names_[id] = g[id].op == Op::Input ? "%" + g[id].name : fmt::format("%{}", next++);
+    names_[id] = g[id].op == Op::Input ? "%" + text::name_text(g[id].name) : fmt::format("%{}", next++);
 }
 
 namespace {
 
-// Tensor ops' attributes, as "{axes=[1]}".
-std::string attributes(const Graph& g, const Node& n) {
-  if (n.attr.empty()) return "";
-  if (n.op == Op::Const) return fmt::format(" {{count={}}}", to_string(Shape{n.attr}, &g.dim_names));
-  const char* what = n.op == Op::Transpose ? "perm" : n.op == Op::OneHot ? "classes" : "axes";
-  return fmt::format(" {{{}=[{}]}}", what, fmt::join(n.attr, ","));
+// A header longer than this puts one input per line.
+constexpr size_t kHeaderWidth = 100;
+
+// For each node, the nodes whose adjoint it holds: inputs first, then in id order,
+// as the text lists them, so that where inputs sit in the arena does not show.
+using AdjointOf = std::vector<std::vector<NodeId>>;
+
+AdjointOf adjoint_of(const Graph& g) {
+  AdjointOf of(g.size());
+  auto link = [&](NodeId id) {
+    if (g[id].adjoint != kNoNode && g[id].adjoint < g.size()) of[g[id].adjoint].push_back(id);
+  };
+  for (NodeId id : g.inputs()) link(id);
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].op != Op::Input) link(id);
+  return of;
 }
 
-// Notes after '#': the user's name for the value, and what backward nodes are for.
-std::string notes(const Graph& g, NodeId id, const std::vector<std::vector<NodeId>>& adjoint_of,
-                  const ValueNames& names) {
+// Tensor ops' attributes, as " {axes=[1]}"; a count const's dims may be symbols.
+std::string attributes(const Graph& g, const Node& n) {
+  if (n.attr.empty()) return "";
+  const std::string list = n.op == Op::Const ? text::dims_text(n.attr, g.dim_names)
+                                             : fmt::format("[{}]", fmt::join(n.attr, ","));
+  return fmt::format(" {{{}={}}}", text::attr_key(n.op), list);
+}
+
+// Notes after '#': the user's name, a role other than the usual one, which values
+// this node is the adjoint of, and the call it belongs to. Inputs say their name
+// and role in the header, so only the last two.
+std::string notes(const Graph& g, NodeId id, const AdjointOf& of, const ValueNames& names) {
   std::vector<std::string> parts;
   const Node& n = g[id];
-  if (!n.name.empty() && n.op != Op::Input) parts.push_back(n.name);
-  std::vector<std::string> of;
-  for (NodeId fwd : adjoint_of[id]) of.push_back(names[fwd]);
-  if (!of.empty()) parts.push_back(fmt::format("adjoint of {}", fmt::join(of, ", ")));
-  else if (n.role == Role::Backward) parts.push_back("backward");
-  return parts.empty() ? "" : "  # " + fmt::format("{}", fmt::join(parts, ", "));
+  const bool input = n.op == Op::Input;
+  if (!input && !n.name.empty()) parts.push_back(text::name_text(n.name));
+  if (!input && n.role != text::default_role(n.op)) parts.emplace_back(text::role_word(n.role));
+  std::vector<std::string> refs;
+  for (NodeId fwd : of[id]) refs.push_back(names[fwd]);
+  if (!refs.empty()) parts.push_back(fmt::format("adjoint of {}", fmt::join(refs, ", ")));
+  if (!n.group.empty()) parts.push_back("in " + text::name_text(n.group));
+  return parts.empty() ? "" : fmt::format("  # {}", fmt::join(parts, ", "));
+}
+
+// "param %W: f32[784,10] = he()", "%y: f32[B] : int".
+std::string input_decl(const Graph& g, NodeId id, const ValueNames& names) {
+  const Node& n = g[id];
+  std::string s = n.role == Role::Param ? "param " : "";
+  s += names[id] + ": " + text::type_text(n, g.dim_names);
+  if (n.integer) s += " : int";
+  if (!n.init.empty()) s += " = " + text::init_text(n.init);
+  return s;
+}
+
+// "func @f<B>(%x: ..., %y: ...) {" on one line when it is short and no input has
+// notes; else one input per line, each with a trailing comma and its notes.
+std::string header(const Graph& g, std::string_view func_name, const AdjointOf& of,
+                   const ValueNames& names) {
+  std::string open = "func @" + text::name_text(func_name);
+  if (!g.dim_names.names.empty()) {
+    std::vector<std::string> dims;
+    for (const std::string& d : g.dim_names.names) dims.push_back(text::name_text(d));
+    open += fmt::format("<{}>", fmt::join(dims, ", "));
+  }
+  std::vector<std::string> decls, decl_notes;
+  bool any_notes = false;
+  for (NodeId id : g.inputs()) {
+    decls.push_back(input_decl(g, id, names));
+    decl_notes.push_back(notes(g, id, of, names));
+    any_notes = any_notes || !decl_notes.back().empty();
+  }
+  std::string one_line = fmt::format("{}({}) {{\n", open, fmt::join(decls, ", "));
+  if (!any_notes && one_line.size() <= kHeaderWidth + 1) return one_line;
+  std::string out = open + "(\n";
+  for (size_t i = 0; i < decls.size(); ++i) out += fmt::format("    {},{}\n", decls[i], decl_notes[i]);
+  return out + ") {\n";
+}
+
+std::string node_line(const Graph& g, NodeId id, const AdjointOf& of, const ValueNames& names) {
+  const Node& n = g[id];
+  std::string operands;
+  if (n.op == Op::Const) operands = " " + text::number_text(n.value);
+  for (size_t i = 0; i < n.inputs.size(); ++i) operands += (i ? ", " : " ") + names[n.inputs[i]];
+  return fmt::format("  {} = {}{}{} : {}{}\n", names[id], mnemonic(n.op), operands, attributes(g, n),
+                     text::type_text(n, g.dim_names), notes(g, id, of, names));
 }
 
 }  // namespace
 
 std::string print(const Graph& g, std::string_view func_name) {
-  ValueNames names(g);
-  std::vector<std::vector<NodeId>> adjoint_of(g.size());
+  const ValueNames names(g);
+  const AdjointOf of = adjoint_of(g);
+  std::string out = header(g, func_name, of, names);
   for (NodeId id = 0; id < g.size(); ++id)
-    if (g[id].adjoint != kNoNode && g[id].adjoint < g.size()) adjoint_of[g[id].adjoint].push_back(id);
-
-  std::vector<std::string> params;
-  for (NodeId id : g.inputs()) params.push_back(names[id] + ": " + g.type_string(id));
-  std::string out = fmt::format("func @{}({}) {{\n", func_name, fmt::join(params, ", "));
-  for (NodeId id = 0; id < g.size(); ++id) {
-    const Node& n = g[id];
-    if (n.op == Op::Input) continue;
-    std::string operands;
-    if (n.op == Op::Const) operands = fmt::format(" {}", n.value);
-    for (size_t i = 0; i < n.inputs.size(); ++i)
-      operands += (i ? ", " : " ") + names[n.inputs[i]];
-    out += fmt::format("  {} = {}{}{} : {}{}\n", names[id], mnemonic(n.op), operands, attributes(g, n),
-                       g.type_string(id), notes(g, id, adjoint_of, names));
-  }
+    if (g[id].op != Op::Input) out += node_line(g, id, of, names);
   std::vector<std::string> rets;
-  for (const Output& o : g.outputs) rets.push_back(fmt::format("{} = {}", o.name, names[o.id]));
-  out += fmt::format("  return {}\n}}\n", fmt::join(rets, ", "));
-  return out;
+  for (const Output& o : g.outputs) rets.push_back(fmt::format("{} = {}", text::name_text(o.name), names[o.id]));
+  out += rets.empty() ? "  return\n" : fmt::format("  return {}\n", fmt::join(rets, ", "));
+  return out + "}\n";
 }
 
 }  // namespace gradc::ir

@@ -1,5 +1,12 @@
 // ir/printer.h — the textual IR: one node per line, deterministic, for
-// `gradc emit --emit ir`, `--print-after-all` and golden tests.
+// `gradc emit --emit ir`, `--print-after-all`, golden tests, and ir/text_parser.h,
+// which reads it back (docs/ir.md describes the format).
+//
+// Why everything is printed: a pass's golden test starts from text, so the text
+// must hold all a pass can see — types with named dims, which inputs are params
+// and what initialises them, constants to the last bit, attributes, user names,
+// roles, adjoint links and composite-call groups. Only source locations are left
+// out: they point into a program text the IR does not carry.
 #pragma once
 
 #include <string>
@@ -8,10 +15,11 @@
 
 namespace gradc::ir {
 
-// func @name(%x: f64[], ...) {
-//   %0 = log %x : f64[]
-//   %1 = mul %0, %y : f64[]        # f
-//   return f = %1
+// func @f<B>(%x: f32[B,3], %y: f32[B] : int, param %W: f32[3,2] = he()) {
+//   %0 = matmul %x, %W : f32[B,2]  # logits
+//   %1 = const 1 : f32[]  # backward
+//   ...
+//   return loss = %9, dloss/dW = %14
 // }
 std::string print(const Graph& g, std::string_view func_name = "f");
 

@@ -59,7 +59,7 @@ void verify_shape(const Graph& g, NodeId id, std::vector<std::string>& errs) {
   }
 }
 
-void verify_node(const Graph& g, NodeId id, std::vector<std::string>& errs) {
+void check_node(const Graph& g, NodeId id, std::vector<std::string>& errs) {
   const Node& n = g[id];
   if (static_cast<int>(n.inputs.size()) != arity(n.op))
     errs.push_back(fmt::format("node {} ({}): {} operands, expected {}", id, mnemonic(n.op),
@@ -83,9 +83,15 @@ void verify_node(const Graph& g, NodeId id, std::vector<std::string>& errs) {
 
 }  // namespace
 
+std::vector<std::string> verify_node(const Graph& g, NodeId id) {
+  std::vector<std::string> errs;
+  check_node(g, id, errs);
+  return errs;
+}
+
 std::vector<std::string> verify(const Graph& g) {
   std::vector<std::string> errs;
-  for (NodeId id = 0; id < g.size(); ++id) verify_node(g, id, errs);
+  for (NodeId id = 0; id < g.size(); ++id) check_node(g, id, errs);
   std::set<std::string> seen;
   for (NodeId id : g.inputs())
     if (!seen.insert(g[id].name).second)
