@@ -101,10 +101,10 @@ long=x$(printf '+x%.0s' $(seq 50000))
 expect_stdout long-input '{"value": 50001}' eval -e "$long" --at x=1 --json
 printf 'f = x\0 + 1\n' > "$TMP/nul.grad"
 expect_error nul-byte 1 "NUL" eval "$TMP/nul.grad" --at x=1
-# --- golden IR: the optimised gradient of each example, as `gradc emit --grad` prints it ---
+# --- golden IR: each example after every pass of -O2, as `gradc emit --grad --print-after-all` prints it ---
 for f in "$ROOT"/tests/golden/ir/*.grad.ir; do
   ex="$ROOT/examples/$(basename "$f" .ir)"
-  run "golden-ir $(basename "$ex")" 0 emit "$ex" --grad || continue
+  run "golden-ir $(basename "$ex")" 0 emit "$ex" --grad --print-after-all || continue
   if [ "${GRADC_UPDATE_GOLDEN:-}" = 1 ]; then cp "$TMP/out" "$f"; fi
   diff -u "$f" "$TMP/out" >"$TMP/diff" && ok || { bad "golden-ir $(basename "$ex")" "IR differs:"; cat "$TMP/diff"; }
 done
