@@ -59,6 +59,7 @@ struct Output {
 class Graph {
  public:
   NodeId add(Node n);  // checks the operand-order invariant
+  void reserve(size_t nodes) { nodes_.reserve(nodes); }
 
   const Node& operator[](NodeId id) const { return nodes_[id]; }
   Node& operator[](NodeId id) { return nodes_[id]; }
