@@ -59,6 +59,8 @@ const Function kMaxReduction{"max", 1, std::nullopt,
 const std::array kInitialisers = {
     Initialiser{"he", 0, "he()"},
     Initialiser{"xavier", 0, "xavier()"},
+    Initialiser{"xavier_normal", 0, "xavier_normal()"},
+    Initialiser{"he_uniform", 0, "he_uniform()"},
     Initialiser{"normal", 2, "normal(mean, std)"},
     Initialiser{"uniform", 2, "uniform(lo, hi)"},
     Initialiser{"zeros", 0, "zeros()"},

@@ -148,6 +148,14 @@ run remarks 0 grad "$ROOT/examples/coursework_004_q3.grad" --dtype f64 --at 'x=[
     --at 'b2=[0,0,0]' --remarks &&
   { grep -q 'coursework_004_q3.grad:24:14: remark: log(softmax(z2)) rewritten to log_softmax(z2) (stable for large logits)' "$TMP/err" &&
     ok || bad remarks "got $(cat "$TMP/err")"; }
+# --- params without --at start from their initialiser, drawn with --seed ------------------------
+Q3="$ROOT/examples/coursework_004_q3.grad"
+run init-seed-a 0 grad "$Q3" --at 'x=[1,2]' --at 'y=[0,1,0]' --dim m=4 --seed 3 && cp "$TMP/out" "$TMP/seed3a"
+run init-seed-b 0 grad "$Q3" --at 'x=[1,2]' --at 'y=[0,1,0]' --dim m=4 --seed 3 &&
+  { cmp -s "$TMP/out" "$TMP/seed3a" && ok || bad init-seed-b "same seed, different values"; }
+run init-seed-c 0 grad "$Q3" --at 'x=[1,2]' --at 'y=[0,1,0]' --dim m=4 --seed 4 &&
+  { ! cmp -s "$TMP/out" "$TMP/seed3a" && ok || bad init-seed-c "another seed, same values"; }
+expect_error init-input-needs-value 2 "no value for x" grad "$Q3" --at 'y=[0,1,0]' --dim m=4,n=2
 run emit-ir 0 emit -e "$SEED" --grad && { grep -q 'return f = ' "$TMP/out" && ok || bad emit-ir "no return"; }
 run emit-llvm 0 emit -e "$SEED" --emit llvm && { grep -q 'define' "$TMP/out" && ok || bad emit-llvm "no define"; }
 run emit-asm 0 emit -e "$SEED" --emit asm && { grep -q 'ret' "$TMP/out" && ok || bad emit-asm "no ret"; }
@@ -239,7 +247,9 @@ expect_error mlp-dim-conflict 2 "dimension B is 3 from x but 2 from y" \
   grad "$TMP/mlp.grad" --at "x=[1,2,3,4;1,2,3,4;0,0,0,0],y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"
 expect_error mlp-dim-option-conflict 2 "dimension B is 5 from --dim but 2 from x" \
   grad "$TMP/mlp.grad" --at "$MLP_AT" --dim B=5
-expect_error mlp-missing 2 "no value for W2" grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy"
+# A param without a value starts from its initialiser (W2 = he()); an input has none.
+expect_error mlp-missing 2 "no value for x" grad "$TMP/mlp.grad" --at "y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy"
+run mlp-drawn-param 0 grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy" && ok
 printf 'not an npy file' > "$TMP/bad.npy"
 expect_error bad-npy 2 "cannot read input 'W1' from" \
   grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/bad.npy,b1=$TMP/b1.npy,W2=$TMP/W2.npy"

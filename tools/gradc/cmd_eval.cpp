@@ -20,7 +20,7 @@ struct EvalOptions {
 
 int run_eval(const EvalOptions& o) {
   frontend::SourceFile src = load_source(o.program);
-  BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims);
+  BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims, o.data.seed);
   const ir::Graph g = run_pipeline(p.bound, &src, o.pipeline, Differentiation::none());
   const Execution how{o.interpret, passes::llvm_opt_level(o.pipeline.level)};
   const runtime::Tensor value = evaluate_tensors(g, p.inputs, how).front();

@@ -46,7 +46,7 @@ std::string to_json(const std::vector<std::string>& wrt, const std::vector<runti
 int run_grad(const GradOptions& o) {
   if (o.order < 1 || o.order > 2) throw UsageError("--order must be 1 or 2");
   frontend::SourceFile src = load_source(o.program);
-  BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims);
+  BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims, o.data.seed);
   if (o.order >= 2 && !is_scalar_graph(p.bound))
     throw UsageError("--order 2 is for scalar programs; for tensors, take the Jacobian of a gradient "
                      "with 'gradc jacobian'");

@@ -130,7 +130,7 @@ int run_graph(const GraphOptions& o) {
   // (tensors: the first few elements); without, with its dims as declared.
   std::vector<runtime::Tensor> at;
   if (!o.data.at.empty()) {
-    BoundProgram p = bind_program(parsed, o.data.at, o.data.dims);
+    BoundProgram p = bind_program(parsed, o.data.at, o.data.dims, o.data.seed);
     parsed = p.bound;
     at = p.inputs;
   } else {

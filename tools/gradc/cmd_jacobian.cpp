@@ -23,7 +23,7 @@ struct JacobianOptions {
 
 int run_jacobian(const JacobianOptions& o) {
   frontend::SourceFile src = load_source(o.program);
-  BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims);
+  BoundProgram p = bind_program(compile_program(src, o.program), o.data.at, o.data.dims, o.data.seed);
   const JacobianResult r = compute_jacobian(p.bound, o.wrt, p.inputs,
                                             {o.interpret, passes::llvm_opt_level(o.pipeline.level)}, o.pipeline, &src);
   const std::string f = p.parsed.outputs.front().name;

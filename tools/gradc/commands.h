@@ -27,6 +27,7 @@ void add_pipeline_options(CLI::App& cmd, PipelineArgs& args);
 struct DataArgs {
   std::vector<std::string> at;
   std::vector<std::string> dims;
+  uint64_t seed = 0;  // draws of params given no --at value
 };
 void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help = "");
 

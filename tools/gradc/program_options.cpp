@@ -34,6 +34,9 @@ void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help)
                      ? "Input values, NAME=VALUE[,NAME=VALUE...]: a number (nan, inf allowed), a tensor "
                        "literal '[1,2;3,4]' or '[[1,2],[3,4]]', or an .npy file (<f4, <f8, <i8)"
                      : at_help);
+  cmd.add_option("--seed", args.seed,
+                 "Seed for params given no --at value, which start from their initialiser (he(), ...)")
+      ->capture_default_str();
   cmd.add_option("--dim", args.dims, "Size of a symbolic dimension, NAME=N (e.g. --dim B=64); "
                                      "dims are otherwise taken from the --at values' shapes");
 }

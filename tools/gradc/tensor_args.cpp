@@ -9,6 +9,7 @@
 #include <set>
 
 #include "ir/bind_dims.h"
+#include "runtime/init.h"
 #include "runtime/npy.h"
 #include "runtime/tensor_text.h"
 #include "tools/gradc/driver.h"
@@ -138,7 +139,8 @@ runtime::Tensor parse_input_value(const std::string& name, const std::string& te
   return value;
 }
 
-std::vector<runtime::Tensor> parse_inputs(const std::vector<std::string>& at, const ir::Graph& g) {
+std::vector<runtime::Tensor> parse_inputs(const std::vector<std::string>& at, const ir::Graph& g,
+                                          std::vector<bool>* to_draw) {
   const auto names = g.input_names();
   const std::string all = names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
   std::map<std::string, runtime::Tensor> given;
@@ -156,9 +158,17 @@ std::vector<runtime::Tensor> parse_inputs(const std::vector<std::string>& at, co
     }
   std::vector<std::string> missing;
   std::vector<runtime::Tensor> values;
-  for (const std::string& name : names) {
-    if (auto it = given.find(name); it != given.end()) values.push_back(std::move(it->second));
-    else missing.push_back(name);
+  if (to_draw) to_draw->assign(names.size(), false);
+  for (size_t i = 0; i < names.size(); ++i) {
+    const ir::Node& n = g[g.inputs()[i]];
+    if (auto it = given.find(names[i]); it != given.end()) {
+      values.push_back(std::move(it->second));
+    } else if (to_draw && n.role == ir::Role::Param && !n.init.empty()) {
+      values.emplace_back();
+      (*to_draw)[i] = true;
+    } else {
+      missing.push_back(names[i]);
+    }
   }
   if (!missing.empty()) {
     const ir::Node& first = g[g.find_input(missing.front())];
@@ -199,7 +209,8 @@ std::map<std::string, int64_t> parse_dims(const std::vector<std::string>& dims, 
 }
 
 std::map<std::string, int64_t> bind_input_dims(const ir::Graph& g, const std::vector<runtime::Tensor>& values,
-                                               std::map<std::string, int64_t> given) {
+                                               std::map<std::string, int64_t> given,
+                                               const std::vector<bool>& skip) {
   struct Binding {
     int64_t value;
     std::string from;  // "x" or "--dim"
@@ -207,6 +218,7 @@ std::map<std::string, int64_t> bind_input_dims(const ir::Graph& g, const std::ve
   std::map<std::string, Binding> bound;
   for (const auto& [name, v] : given) bound.emplace(name, Binding{v, "--dim"});
   for (size_t i = 0; i < g.inputs().size() && i < values.size(); ++i) {
+    if (i < skip.size() && skip[i]) continue;
     const ir::Node& n = g[g.inputs()[i]];
     const ir::Shape& declared = n.shape;
     const std::vector<int64_t>& got = values[i].shape;
@@ -281,13 +293,25 @@ bool is_scalar_graph(const ir::Graph& g) {
   return true;
 }
 
+void draw_params(const ir::Graph& bound, const std::vector<bool>& to_draw, uint64_t seed,
+                 std::vector<runtime::Tensor>& values) {
+  for (size_t i = 0; i < to_draw.size(); ++i) {
+    if (!to_draw[i]) continue;
+    const ir::NodeId id = bound.inputs()[i];
+    const ir::Node& n = bound[id];
+    values[i] = runtime::draw_initial(n.init, n.shape.dims, runtime::param_fans(bound, id), seed, n.name);
+  }
+}
+
 BoundProgram bind_program(ir::Graph parsed, const std::vector<std::string>& at,
-                          const std::vector<std::string>& dims) {
+                          const std::vector<std::string>& dims, uint64_t seed) {
   BoundProgram p;
   p.dtype = graph_dtype(parsed);
-  p.inputs = parse_inputs(at, parsed);
+  std::vector<bool> to_draw;
+  p.inputs = parse_inputs(at, parsed, &to_draw);
   const auto given = parse_dims(dims, parsed);
-  p.bound = bind_dims_or_report(parsed, bind_input_dims(parsed, p.inputs, given));
+  p.bound = bind_dims_or_report(parsed, bind_input_dims(parsed, p.inputs, given, to_draw));
+  draw_params(p.bound, to_draw, seed, p.inputs);
   check_labels(p.bound, p.inputs);
   p.parsed = std::move(parsed);
   return p;
