@@ -13,10 +13,17 @@
 
 #include <bit>
 #include <cstdlib>
+#include <limits>
+#include <map>
 #include <set>
 #include <string>
 
+#include "frontend/frontend.h"
+#include "ir/bind_dims.h"
 #include "ir/printer.h"
+#include "passes/pass_manager.h"
+#include "passes/pipelines.h"
+#include "runtime/interpreter.h"
 #include "tests/support/differential.h"
 #include "tests/support/random_program.h"
 
@@ -96,7 +103,7 @@ TEST_CASE("a random program is a function of its seed", "[difftest]") {
 
 TEST_CASE("the differential test catches a wrong exact rule and a wrong stabilising rule", "[difftest]") {
   SECTION("a - b computed as b - a at -O1 and -O2") {
-    const Tally t = run_programs(kBaseSeed, program_count(300), 4, Fault::SubOperandsSwapped, 1);
+    const Tally t = run_programs(kBaseSeed, program_count(300), 0, Fault::SubOperandsSwapped, 1);
     INFO(t.summary());
     REQUIRE(t.fault_applied > t.total() / 4);
     // Not every swap shows: a − b under abs (the generator's log(|x| + 0.25)) or squared (mse)
@@ -108,9 +115,66 @@ TEST_CASE("the differential test catches a wrong exact rule and a wrong stabilis
     CHECK(t.reports[0].find("-O0 ") != std::string::npos);      // and the values that differ
   }
   SECTION("log1p(x) computed as log(x) at -O1 and -O2") {
-    const Tally t = run_programs(kBaseSeed, program_count(300), 4, Fault::Log1pAsLog, 1);
+    const Tally t = run_programs(kBaseSeed, program_count(300), 0, Fault::Log1pAsLog, 1);
     INFO(t.summary());
     REQUIRE(t.fault_applied > 10);
     CHECK(t.total_failures() >= t.fault_applied * 8 / 10);
   }
+}
+
+// ---------------------------------------------------------------------------
+// Bugs the differential test found, minimised. Each is hidden ([.]) until its fix lands in
+// code this branch does not own; run them with `gradc_tests "[known-bug]"`. The
+// differential harness works around each (tests/support/differential.cpp says where).
+namespace {
+
+// The program's value and gradients at -O<level>, interpreted, dims bound after the passes.
+std::vector<runtime::Tensor> at_level(const ir::Graph& g, int level, const std::vector<runtime::Tensor>& in,
+                                      const std::map<std::string, int64_t>& dims = {}) {
+  passes::PipelineSpec spec;
+  spec.level = level;
+  passes::PassContext ctx;
+  ir::Graph out = passes::PassManager(passes::build_pipeline(spec)).run(g, ctx);
+  if (!dims.empty()) out = ir::bind_dims(out, dims);
+  return runtime::interpret_tensors(out, in);
+}
+
+ir::Graph parse(const char* text, ir::DType t) {
+  return frontend::compile_to_ir(frontend::SourceFile("bug.grad", text), t);
+}
+
+}  // namespace
+
+TEST_CASE("known bug: simplify, cse, dce and stabilize drop the names of symbolic dims", "[.][known-bug]") {
+  // passes/rewriter.cpp's finish() copies nodes and outputs but not Graph::dim_names, so
+  // after -O1 `B` is "?0": `gradc emit --emit ir -O1` prints f32[?0,3], and bind_dims
+  // after a pipeline throws "dimension ? is not bound".
+  const ir::Graph g = parse("input x[B, 3]\nloss = mean(x * x)\n", ir::DType::F64);
+  for (int level : {1, 2}) {
+    passes::PipelineSpec spec;
+    spec.level = level;
+    passes::PassContext ctx;
+    const ir::Graph out = passes::PassManager(passes::build_pipeline(spec)).run(g, ctx);
+    CHECK(out.dim_names.names == g.dim_names.names);
+    CHECK_NOTHROW(ir::bind_dims(out, {{"B", 2}}));
+  }
+}
+
+TEST_CASE("known bug: constant folding in f32 does not round the constants to float first", "[.][known-bug]") {
+  // The interpreter and the JIT round the constant 1.3 to float (1.2999999523) before use;
+  // simplify's fold computes tanh(3) * 1.3 from the double 1.3. tan near π/2 makes the
+  // difference 4 float ulp: `gradc eval -e 'f = tan(tanh(3) * 1.3) + x' --at x=0 --dtype f32`
+  // prints 3.51429 at -O0 and 3.5142918 at -O1.
+  const ir::Graph g = parse("f = tan(tanh(3) * 1.3) + x", ir::DType::F32);
+  const std::vector<runtime::Tensor> in{runtime::Tensor::scalar(0)};
+  CHECK(at_level(g, 1, in)[0].data[0] == at_level(g, 0, in)[0].data[0]);
+}
+
+TEST_CASE("known bug: bce_with_logits is NaN at an infinite logit", "[.][known-bug]") {
+  // ir/nn.cpp computes softplus(z) − t·z: inf − inf at z = +inf for 0 < t < 1, where the loss
+  // is +inf (PyTorch's BCEWithLogitsLoss gives inf), and where -O2's rewrite of
+  // bce(sigmoid(z), t), which its remark calls bce_with_logits, gives inf too.
+  const char* text = "input z[1]\ninput t[1]\nloss = bce_with_logits(z, t)\n";
+  const std::vector<runtime::Tensor> in{{{1}, {std::numeric_limits<double>::infinity()}}, {{1}, {0.5}}};
+  CHECK(at_level(parse(text, ir::DType::F64), 0, in)[0].data[0] == std::numeric_limits<double>::infinity());
 }
