@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "codegen/codegen.h"
@@ -47,6 +48,7 @@ struct Level {
   std::vector<Tensor> interpreted, jitted;
   bool stabilised = false;
   bool fault_applied = false;
+  std::map<std::string, double> stats;  // the passes' counters ("rule.log1p" → 1)
 };
 
 struct Problems {
@@ -133,6 +135,7 @@ Level run_level(const ir::Graph& written, int level, const RandomProgram& p, con
   passes::PassManager pm(passes::build_pipeline(spec));
   r.graph = pm.run(source, ctx);
   r.stabilised = ctx.stats["stabilize.rewritten"] > 0;
+  r.stats = ctx.stats;
   // Known bug (reported; passes/rewriter.cpp): the passes built on the Rewriter drop
   // Graph::dim_names, so after -O1 a symbolic dim has no name to bind by. The CLI binds
   // before the pipeline and never sees it; here the names are put back.
@@ -266,6 +269,9 @@ CheckResult check_program(const RandomProgram& p, const CheckOptions& o) {
     r.jit_ran = o.jit;
     r.stabilised = o2.stabilised;
     r.fault_applied = o1.fault_applied || o2.fault_applied;
+    for (const Level* l : {&o1, &o2})
+      for (const auto& [key, n] : l->stats)
+        if (key.starts_with("rule.")) r.rules[key.substr(5)] += static_cast<int>(n);
     // A fragile form (1 − σ(z) for σ(z) ≈ 1, log of an underflowed softmax) is
     // ill-conditioned by construction: two arithmetics (float libm in the JIT, double
     // rounded to float in the interpreter) legitimately give different garbage there. So
@@ -347,6 +353,7 @@ Tally run_programs(uint64_t first_seed, int count, int jit_every, Fault fault, i
     t.more_accurate += r.more_accurate;
     t.nonfinite += r.nonfinite;
     t.fault_applied += r.fault_applied;
+    for (const auto& [rule, n] : r.rules) t.programs_per_rule[rule] += n > 0;
     if (r.ok) continue;
     t.failures[kind] += 1;
     t.failing_seeds.push_back(seed);

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct CheckResult {
   int rescued = 0;           // elements: -O0 inf or NaN, -O2 finite and equal to the twin
   int more_accurate = 0;     // elements: both finite, -O2 off -O0 but equal to the twin
   int nonfinite = 0;         // elements where -O0 and -O2 agree on inf or NaN
+  std::map<std::string, int> rules;  // rewrite rule name → times it fired at -O1 and -O2
   std::string report;        // on failure: seed, program, the values that differ
 };
 
@@ -55,6 +57,7 @@ std::string describe(const RandomProgram& p);
 struct Tally {
   std::array<int, kProgramKinds> programs{}, failures{};
   int f32 = 0, jit_runs = 0, stabilised = 0, rescued = 0, more_accurate = 0, nonfinite = 0, fault_applied = 0;
+  std::map<std::string, int> programs_per_rule;  // rewrite rule name → programs where it fired
   std::vector<uint64_t> failing_seeds;
   std::vector<std::string> reports;  // the first few failures in full
 

@@ -43,7 +43,7 @@ Args parse(int argc, char** argv) {
     if (i + 1 >= argc) usage(fmt::format("{} needs a value", flag));
     const std::string value = argv[++i];
     if (flag == "--count") a.count = std::stoi(value);
-    else if (flag == "--seed") a.seed = std::stoull(value);
+    else if (flag == "--seed") a.seed = std::stoull(value, nullptr, 0);  // 0x... too
     else if (flag == "--jit-every") a.jit_every = std::stoi(value);
     else if (flag == "--reports") a.reports = std::stoi(value);
     else if (flag == "--fault" && value == "sub") a.fault = Fault::SubOperandsSwapped;
@@ -65,6 +65,7 @@ void add(Tally& total, const Tally& part) {
   total.more_accurate += part.more_accurate;
   total.nonfinite += part.nonfinite;
   total.fault_applied += part.fault_applied;
+  for (const auto& [rule, n] : part.programs_per_rule) total.programs_per_rule[rule] += n;
   total.failing_seeds.insert(total.failing_seeds.end(), part.failing_seeds.begin(), part.failing_seeds.end());
   total.reports.insert(total.reports.end(), part.reports.begin(), part.reports.end());
 }
@@ -86,5 +87,6 @@ int main(int argc, char** argv) {
   }
   for (const std::string& r : total.reports) fmt::print("---- failure\n{}\n", r);
   fmt::print("{}\n", total.summary());
+  for (const auto& [rule, n] : total.programs_per_rule) fmt::print("  rule {:<22} fired in {} programs\n", rule, n);
   return total.total_failures() == 0 ? 0 : 1;
 }
