@@ -144,7 +144,7 @@ Level run_level(const ir::Graph& written, int level, const RandomProgram& p, con
   // before the pipeline and never sees it; here the names are put back.
   r.graph.dim_names = source.dim_names;
   if (!p.dims.empty()) r.graph = ir::bind_dims(r.graph, p.dims);
-  if (level > 0) r.fault_applied = inject(r.graph, o.fault);
+  if (level >= (o.fault == Fault::Log1pAsLog ? 2 : 1)) r.fault_applied = inject(r.graph, o.fault);
   const std::vector<Tensor> in = inputs_for(r.graph, p);
   r.interpreted = runtime::interpret_tensors(r.graph, in);
   if (jit) r.jitted = jit_values(r.graph, in, level, p.dtype);
@@ -320,6 +320,7 @@ std::string Tally::summary() const {
   s += fmt::format("; {} f32), {} also JIT-compiled at each level; -O2 stabilised {}: {} values rescued "
                    "(-O0 inf/NaN), {} more accurate; {} inf/NaN values agreed; {} failures",
                    f32, jit_runs, stabilised, rescued, more_accurate, nonfinite, total_failures());
+  if (fault_applied > 0) s += fmt::format(" (an injected fault changed {} programs)", fault_applied);
   if (total_failures() > 0) {
     s += " (";
     for (int k = 0; k < kProgramKinds; ++k)

@@ -23,12 +23,12 @@
 
 namespace gradc::difftest {
 
-// A wrong rewrite injected after the pipeline at -O1 and -O2, to show that the
-// comparison catches one. Never set outside tests of the test.
+// A wrong rewrite injected after the pipeline, to show that the comparison catches one.
+// Never set outside tests of the test.
 enum class Fault : uint8_t {
   None,
-  SubOperandsSwapped,  // the first forward a − b computes b − a (a wrong "exact" rule)
-  Log1pAsLog,          // log1p(x) computes log(x) (a wrong stabilising rule)
+  SubOperandsSwapped,  // at -O1 and -O2 the first forward a − b computes b − a (a wrong exact rule)
+  Log1pAsLog,          // at -O2 only, log1p(x) computes log(x) (a wrong stabilising rule: judged by the twin)
 };
 
 struct CheckOptions {
