@@ -206,13 +206,25 @@ void compare_jit(const Level& l, int level, DType t, Problems& problems) {
   }
 }
 
-// -O1 (and -O2 where stabilize did nothing) against -O0: the same IEEE values.
-void compare_exact(const Level& l, int level, const Level& o0, Problems& problems) {
-  const std::string what = fmt::format("-O{} vs -O0", level);
+// The rule of the exact set that is not IEEE-exact: pow(x, 2) → x·x trades glibc pow's
+// ≤ 0.52-ulp result for the correctly rounded product, so the two differ by an ulp now and
+// then (seen once in ~5,000 programs: pow(18.6, 2) in a gradient). Reported: simplify.cpp
+// says its rules change no value.
+bool fired_inexact_rule(const Level& l) {
+  const auto it = l.stats.find("rule.pow-two");
+  return it != l.stats.end() && it->second > 0;
+}
+
+// -O1 (and -O2 where stabilize did nothing) against -O0: the same IEEE values; within
+// rounding where pow-two fired, since its ulp can be amplified downstream.
+void compare_exact(const Level& l, int level, const Level& o0, DType t, Problems& problems) {
+  const bool exact = !fired_inexact_rule(l);
+  const std::string what = fmt::format("-O{} vs -O0{}", level, exact ? "" : " (pow-two fired)");
   for_outputs(o0.graph, o0.interpreted, l.graph, l.interpreted, what, problems, [&](size_t k, size_t j) {
     const Tensor &want = o0.interpreted[k], &got = l.interpreted[j];
+    const double scale = finite_scale(want);
     for (size_t i = 0; i < want.data.size(); ++i)
-      if (!identical(got.data[i], want.data[i]))
+      if (exact ? !identical(got.data[i], want.data[i]) : !near(got.data[i], want.data[i], rtol(t), scale))
         problems.add(fmt::format("{}: {}[{}]: -O{} {} -O0 {}", what, o0.graph.outputs[k].name, i, level, got.data[i],
                                  want.data[i]));
   });
@@ -283,12 +295,12 @@ CheckResult check_program(const RandomProgram& p, const CheckOptions& o) {
     if (o.jit)
       for (int level = p.fragile_sites > 0 ? 2 : 0; level < kLevels; ++level)
         compare_jit(levels[static_cast<size_t>(level)], level, p.dtype, problems);
-    compare_exact(o1, 1, o0, problems);
+    compare_exact(o1, 1, o0, p.dtype, problems);
     if (o2.stabilised) {
       const Level twin = run_level(p.stable_twin, 0, p, CheckOptions{false, Fault::None}, false);
       compare_stabilised(o2, o0, twin, p.dtype, r, problems);
     } else {
-      compare_exact(o2, 2, o0, problems);
+      compare_exact(o2, 2, o0, p.dtype, problems);
     }
     if (problems.count > 0) failing_ir = "-O2 graph:\n" + ir::print(o2.graph);
   } catch (const std::exception& e) {
