@@ -1,4 +1,9 @@
 // tests/support/differential.cpp — the comparisons of differential.h, and the failure report.
+//
+// Why each level is compared with the interpreter at -O0 through two steps (the JIT with
+// the interpreter at its own level, that interpreter with -O0's): a difference is then
+// placed at once in a pass (the interpreters differ) or in codegen (only the JIT does),
+// and each step gets the tolerance its arithmetic calls for (see rtol and jit_rtol).
 #include "tests/support/differential.h"
 
 #include <fmt/format.h>

@@ -110,9 +110,10 @@ TEST_CASE("a random program is a function of its seed", "[difftest]") {
   }
 }
 
+// 300 programs, interpreted only, whatever the build: a fraction of a second in release.
 TEST_CASE("the differential test catches a wrong exact rule and a wrong stabilising rule", "[difftest]") {
   SECTION("a - b computed as b - a at -O1 and -O2") {
-    const Tally t = run_programs(kBaseSeed, program_count(300), 0, Fault::SubOperandsSwapped, 1);
+    const Tally t = run_programs(kBaseSeed, 300, 0, Fault::SubOperandsSwapped, 1);
     INFO(t.summary());
     REQUIRE(t.fault_applied > t.total() / 4);
     // Not every swap shows: a − b under abs (the generator's log(|x| + 0.25)) or squared (mse)
@@ -124,7 +125,7 @@ TEST_CASE("the differential test catches a wrong exact rule and a wrong stabilis
     CHECK(t.reports[0].find("-O0 ") != std::string::npos);      // and the values that differ
   }
   SECTION("log1p(x) computed as log(x) at -O2, where the stable twin judges") {
-    const Tally t = run_programs(kBaseSeed, program_count(300), 0, Fault::Log1pAsLog, 1);
+    const Tally t = run_programs(kBaseSeed, 300, 0, Fault::Log1pAsLog, 1);
     INFO(t.summary());
     REQUIRE(t.fault_applied > 10);
     CHECK(t.total_failures() >= t.fault_applied * 8 / 10);
