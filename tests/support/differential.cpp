@@ -320,7 +320,8 @@ CheckResult check_program(const RandomProgram& p, const CheckOptions& o) {
     // ill-conditioned by construction: two arithmetics (float libm in the JIT, double
     // rounded to float in the interpreter) legitimately give different garbage there. So
     // the JIT is compared where the program is stable: every level without fragile sites,
-    // and -O2, which stabilised them, always.
+    // and -O2, which stabilised them, always. (It still compiles and runs every level: a
+    // crash or an LLVM error there is a failure.)
     if (o.jit)
       for (int level = p.fragile_sites > 0 ? 2 : 0; level < kLevels; ++level)
         compare_jit(levels[static_cast<size_t>(level)], level, p.dtype, problems);
