@@ -1,0 +1,213 @@
+// tests/unit/opt_levels_diff_test.cpp — random programs agree at -O0, -O1, -O2, interpreted and JIT-compiled.
+//
+// Why a differential test: the rewrite rules, autodiff and both back ends each have their
+// own tests, but a wrong interaction (a rule that is exact for scalars and not for
+// broadcast operands, a stabilised form whose gradient is wrong, a fused loop that reads a
+// stale value) shows only on programs nobody wrote by hand. Thousands of seeded random
+// programs (tests/support/random_program.h) run through every level, and each level's
+// values and gradients are compared with -O0's as tests/support/differential.h explains:
+// -O1 exactly, -O2 exactly unless it stabilised something, then against the program's
+// stable twin where it differs from -O0 (where -O0 overflows, -O2 must be finite and equal
+// to the twin within rounding). `gradc_difftest --count 100000` runs the long version.
+#include <catch2/catch.hpp>
+
+#include <bit>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+
+#include "frontend/frontend.h"
+#include "ir/bind_dims.h"
+#include "ir/printer.h"
+#include "passes/pass_manager.h"
+#include "passes/pipelines.h"
+#include "passes/rewrite_rules.h"
+#include "runtime/interpreter.h"
+#include "tests/support/differential.h"
+#include "tests/support/random_program.h"
+
+using namespace gradc;
+using namespace gradc::difftest;
+
+namespace {
+
+constexpr uint64_t kBaseSeed = 0x0d1ff7e57ULL;
+constexpr int kJitEvery = 16;  // LLVM compiles take ~20 ms each: the JIT runs on every 16th program
+
+// Under ASan+UBSan (Debug, instrumented) everything runs ~20x slower: a tenth of the programs.
+// GRADC_DIFFTEST_PROGRAMS overrides either count.
+int program_count(int release_count) {
+  if (const char* env = std::getenv("GRADC_DIFFTEST_PROGRAMS")) return std::atoi(env);
+#if defined(__SANITIZE_ADDRESS__)
+  return release_count / 10;
+#else
+  return release_count;
+#endif
+}
+
+// Bit for bit, so that NaN inputs compare equal to themselves.
+bool same_bits(const std::map<std::string, runtime::Tensor>& a, const std::map<std::string, runtime::Tensor>& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+    if (i->first != j->first || i->second.shape != j->second.shape || i->second.data.size() != j->second.data.size())
+      return false;
+    for (size_t k = 0; k < i->second.data.size(); ++k)
+      if (std::bit_cast<uint64_t>(i->second.data[k]) != std::bit_cast<uint64_t>(j->second.data[k])) return false;
+  }
+  return true;
+}
+
+void check_tally(const Tally& t) {
+  INFO(t.summary());
+  for (const std::string& report : t.reports) FAIL_CHECK(report);
+  CHECK(t.total_failures() == 0);
+}
+
+}  // namespace
+
+TEST_CASE("random programs: values and gradients agree at -O0, -O1 and -O2, interpreted and JIT",
+          "[difftest][property]") {
+  const Tally t = run_programs(kBaseSeed, program_count(3000), kJitEvery);
+  WARN(t.summary());
+  check_tally(t);
+  // The generator reached what the comparison is for; a change that stops it is caught here.
+  for (int k = 0; k < kProgramKinds; ++k) CHECK(t.programs[static_cast<size_t>(k)] > t.total() / 10);
+  CHECK(t.stabilised > t.total() / 20);
+  CHECK(t.rescued > 0);
+  CHECK(t.more_accurate > 0);
+  CHECK(t.jit_runs >= t.total() / kJitEvery);
+  // Every row of the rewrite table, exact and stabilising, was exercised: a new rule that
+  // no random program reaches fails here until the generator learns to write its pattern.
+  // (The rarest, sub-zero, fires in ~1 program in 1,500: not asked of a sanitizer run's 300.)
+  if (t.total() < 3000) return;
+  for (const passes::RewriteRule& rule : passes::rewrite_rules()) {
+    INFO("rule " << rule.name);
+    CHECK(t.programs_per_rule.count(std::string(rule.name)) == 1);
+  }
+}
+
+TEST_CASE("random programs use every op of ops.def", "[difftest]") {
+  std::set<ir::Op> seen;
+  for (uint64_t seed = kBaseSeed; seed < kBaseSeed + 400; ++seed) {
+    const RandomProgram p = generate_program(seed);
+    for (const ir::Node& n : p.graph.nodes()) seen.insert(n.op);
+  }
+  for (int k = 0; k < ir::kOpCount; ++k) {
+    INFO("op " << ir::mnemonic(static_cast<ir::Op>(k)));
+    CHECK(seen.count(static_cast<ir::Op>(k)) == 1);
+  }
+}
+
+TEST_CASE("a random program is a function of its seed", "[difftest]") {
+  for (uint64_t seed : {kBaseSeed, kBaseSeed + 1, kBaseSeed + 2, kBaseSeed + 7}) {
+    const RandomProgram a = generate_program(seed), b = generate_program(seed);
+    CHECK(ir::print(a.graph) == ir::print(b.graph));  // printed: a count of a symbolic dim is NaN until bound
+    CHECK(ir::print(a.stable_twin) == ir::print(b.stable_twin));
+    CHECK(same_bits(a.inputs, b.inputs));
+    CHECK(a.source == b.source);
+  }
+}
+
+// 300 programs, interpreted only, whatever the build: a fraction of a second in release.
+TEST_CASE("the differential test catches a wrong exact rule and a wrong stabilising rule", "[difftest]") {
+  SECTION("a - b computed as b - a at -O1 and -O2") {
+    const Tally t = run_programs(kBaseSeed, 300, 0, Fault::SubOperandsSwapped, 1);
+    INFO(t.summary());
+    REQUIRE(t.fault_applied > t.total() / 4);
+    // Not every swap shows: a − b under abs (the generator's log(|x| + 0.25)) or squared (mse)
+    // is the same value, so three in four, not all, must be caught.
+    CHECK(t.total_failures() >= t.fault_applied * 6 / 10);
+    REQUIRE(!t.reports.empty());
+    CHECK(t.reports[0].find("seed ") != std::string::npos);     // the report names the seed,
+    CHECK(t.reports[0].find("func @f") != std::string::npos);   // prints the program
+    CHECK(t.reports[0].find("-O0 ") != std::string::npos);      // and the values that differ
+  }
+  SECTION("log1p(x) computed as log(x) at -O2, where the stable twin judges") {
+    const Tally t = run_programs(kBaseSeed, 300, 0, Fault::Log1pAsLog, 1);
+    INFO(t.summary());
+    REQUIRE(t.fault_applied > 10);
+    CHECK(t.total_failures() >= t.fault_applied * 8 / 10);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Bugs the differential test found, minimised. Each is hidden ([.]) until its fix lands in
+// code this branch does not own; run them with `gradc_tests "[known-bug]"`. The
+// differential harness works around each (tests/support/differential.cpp says where).
+namespace {
+
+// The program's value and gradients at -O<level>, interpreted, dims bound after the passes.
+std::vector<runtime::Tensor> at_level(const ir::Graph& g, int level, const std::vector<runtime::Tensor>& in,
+                                      const std::map<std::string, int64_t>& dims = {}) {
+  passes::PipelineSpec spec;
+  spec.level = level;
+  passes::PassContext ctx;
+  ir::Graph out = passes::PassManager(passes::build_pipeline(spec)).run(g, ctx);
+  if (!dims.empty()) out = ir::bind_dims(out, dims);
+  return runtime::interpret_tensors(out, in);
+}
+
+ir::Graph parse(const char* text, ir::DType t) {
+  return frontend::compile_to_ir(frontend::SourceFile("bug.grad", text), t);
+}
+
+}  // namespace
+
+TEST_CASE("known bug: simplify, cse, dce and stabilize drop the names of symbolic dims", "[.][known-bug]") {
+  // passes/rewriter.cpp's finish() copies nodes and outputs but not Graph::dim_names, so
+  // after -O1 `B` is "?0": `gradc emit --emit ir -O1` prints f32[?0,3], and bind_dims
+  // after a pipeline throws "dimension ? is not bound".
+  const ir::Graph g = parse("input x[B, 3]\nloss = mean(x * x)\n", ir::DType::F64);
+  for (int level : {1, 2}) {
+    passes::PipelineSpec spec;
+    spec.level = level;
+    passes::PassContext ctx;
+    const ir::Graph out = passes::PassManager(passes::build_pipeline(spec)).run(g, ctx);
+    CHECK(out.dim_names.names == g.dim_names.names);
+    CHECK_NOTHROW(ir::bind_dims(out, {{"B", 2}}));
+  }
+}
+
+TEST_CASE("known bug: constant folding in f32 does not round the constants to float first", "[.][known-bug]") {
+  // The interpreter and the JIT round the constant 1.3 to float (1.2999999523) before use;
+  // simplify's fold computes tanh(3) * 1.3 from the double 1.3. tan near π/2 makes the
+  // difference 4 float ulp: `gradc eval -e 'f = tan(tanh(3) * 1.3) + x' --at x=0 --dtype f32`
+  // prints 3.51429 at -O0 and 3.5142918 at -O1.
+  const ir::Graph g = parse("f = tan(tanh(3) * 1.3) + x", ir::DType::F32);
+  const std::vector<runtime::Tensor> in{runtime::Tensor::scalar(0)};
+  CHECK(at_level(g, 1, in)[0].data[0] == at_level(g, 0, in)[0].data[0]);
+}
+
+TEST_CASE("known bug: bce_with_logits is NaN at an infinite logit", "[.][known-bug]") {
+  // ir/nn.cpp computes softplus(z) − t·z: inf − inf at z = +inf for 0 < t < 1, where the loss
+  // is +inf (PyTorch's BCEWithLogitsLoss gives inf), and where -O2's rewrite of
+  // bce(sigmoid(z), t), which its remark calls bce_with_logits, gives inf too.
+  const char* text = "input z[1]\ninput t[1]\nloss = bce_with_logits(z, t)\n";
+  const std::vector<runtime::Tensor> in{{{1}, {std::numeric_limits<double>::infinity()}}, {{1}, {0.5}}};
+  CHECK(at_level(parse(text, ir::DType::F64), 0, in)[0].data[0] == std::numeric_limits<double>::infinity());
+}
+
+TEST_CASE("known bug: add-zero changes the sign of a -0 that a division then shows", "[.][known-bug]") {
+  // passes/rewrite_rules.cpp rewrites x + 0 to x, keeping a -0 that IEEE turns into +0, on
+  // the grounds that a zero's sign changes no value: 1/(x + 0) at x = -0 is +inf at -O0 and
+  // -inf at -O1 (`gradc eval -e 'f = 1/(x + 0)' --at x=-0`). x + (-0) → x and x - 0 → x are
+  // exact for every x; x + (+0) → x is not. (The random programs keep denominators away
+  // from 0, so the differential test compares zeros with == and does not meet this.)
+  const ir::Graph g = parse("f = 1/(x + 0)", ir::DType::F64);
+  const std::vector<runtime::Tensor> in{runtime::Tensor::scalar(-0.0)};
+  CHECK(at_level(g, 1, in)[0].data[0] == at_level(g, 0, in)[0].data[0]);
+}
+
+TEST_CASE("known bug: the exact rule pow-two changes a value by an ulp", "[.][known-bug]") {
+  // pow(x, 2) → x·x is in the exact set, but glibc's pow is within 0.52 ulp, not correctly
+  // rounded: `gradc eval -e 'f = x^2' --at x=18.60806040098286` prints 346.25991188662647 at
+  // -O0 and 346.2599118866264 (the correctly rounded x·x) at -O1; the gradient of x^3
+  // differs the same way. Either the rule moves to a set that may change values, or
+  // passes/simplify.cpp's promise that -O1 computes exactly what -O0 computes gets a caveat;
+  // the differential test compares within rounding where pow-two fired.
+  const ir::Graph g = parse("f = x^2", ir::DType::F64);
+  const std::vector<runtime::Tensor> in{runtime::Tensor::scalar(18.60806040098286)};
+  CHECK(at_level(g, 1, in)[0].data[0] == at_level(g, 0, in)[0].data[0]);
+}
