@@ -1,6 +1,8 @@
 // ir/pattern.cpp — matching a pattern tree against a node and its operands.
 #include "ir/pattern.h"
 
+#include <cmath>
+
 namespace gradc::ir {
 
 namespace {
@@ -34,8 +36,9 @@ bool match_node(const Graph& g, const Node& n, NodeId id, const Pattern& p, Bind
       }
       return id != kNoNode && same_value(g, slot, id);
     }
-    case Pattern::Kind::Const:
-      return n.op == Op::Const && n.attr.empty() && n.value == p.value;
+    case Pattern::Kind::Const:  // −0 and +0 are different constants to a rewrite
+      return n.op == Op::Const && n.attr.empty() && n.value == p.value &&
+             std::signbit(n.value) == std::signbit(p.value);
     case Pattern::Kind::Node:
       return n.op == p.op && match_operands(g, n.inputs, p, b);
   }

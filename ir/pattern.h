@@ -18,7 +18,7 @@ namespace gradc::ir {
 struct Pattern {
   enum class Kind : uint8_t { Var, Const, Node } kind = Kind::Var;
   int var = 0;       // Var: the binding slot
-  double value = 0;  // Const: a scalar constant of this value
+  double value = 0;  // Const: a scalar constant of this value, sign of zero included
   Op op = Op::Const; // Node: the op, with `args` its operands' patterns
   std::vector<Pattern> args;
 };

@@ -33,8 +33,8 @@ void check_level(int level) {
 std::vector<std::string> level_pipeline(int level) {
   check_level(level);
   switch (level) {
-    case 0: return {"autodiff"};
-    case 1: return {"autodiff", "simplify", "cse", "dce"};
+    case 0: return {"autodiff", "decompose"};
+    case 1: return {"autodiff", "decompose", "simplify", "cse", "dce"};
     default: return {"stabilize", "autodiff", "decompose", "simplify", "cse", "dce"};
   }
 }
@@ -69,10 +69,10 @@ std::vector<std::string> build_pipeline(const PipelineSpec& spec) {
   } else if (!has_autodiff) {
     list.insert(after_last(list, "stabilize"), "autodiff");
   }
-  // stabilize may make composite ops that only autodiff and the interpreter of rules know:
-  // they are expanded after autodiff (or after stabilize, when nothing is differentiated).
-  const bool has_stabilize = std::find(list.begin(), list.end(), "stabilize") != list.end();
-  if (has_stabilize && std::find(list.begin(), list.end(), "decompose") == list.end())
+  // Composite ops (softmax_cross_entropy, which stabilize makes) are known to autodiff and
+  // the interpreter, not to codegen: every pipeline expands them, after autodiff (or after
+  // stabilize, when nothing is differentiated). On a graph without them it changes nothing.
+  if (std::find(list.begin(), list.end(), "decompose") == list.end())
     list.insert(after_last(list, spec.differentiate ? "autodiff" : "stabilize"), "decompose");
   return list;
 }

@@ -3,7 +3,8 @@
 // Every command that compiles (eval, grad, jacobian, graph, emit), the library façade
 // (runtime/compile.cpp) and bench/ ask here for their list of passes, so -O means
 // the same everywhere:
-//   -O0  autodiff only: the reference (no rewrites, one kernel per node)
+//   -O0  autodiff only: the reference (no rewrites, one kernel per node); decompose, which
+//        every pipeline ends its differentiation with, expands composite ops for codegen
 //   -O1  + IEEE-exact rewrites: simplify, cse, dce
 //   -O2  + stabilising rewrites before autodiff (the default)
 //   -O3  -O2's passes, LLVM at O3

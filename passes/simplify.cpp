@@ -28,7 +28,9 @@ std::optional<double> fold(const ir::Graph& out, const ir::Node& n) {
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     // A Const with attr is a count of symbolic dims, not yet a number.
     if (out[n.inputs[i]].op != ir::Op::Const || !out[n.inputs[i]].attr.empty()) return std::nullopt;
-    args[i] = out[n.inputs[i]].value;
+    // rounded to the node's type first, as the interpreter and the JIT read a constant
+    const double v = out[n.inputs[i]].value;
+    args[i] = n.dtype == ir::DType::F32 ? static_cast<float>(v) : v;
   }
   double v = ir::eval_op(n.op, args.data());
   return n.dtype == ir::DType::F32 ? static_cast<float>(v) : v;

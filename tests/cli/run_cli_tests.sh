@@ -113,10 +113,10 @@ run graph 0 graph -e "$SEED" --at x=1,y=3,z=2 --out "$TMP/pics" --format dot &&
   { [ -f "$TMP/pics/00-parsed.dot" ] && [ -f "$TMP/pics/01-stabilize.dot" ] && [ -f "$TMP/pics/02-autodiff.dot" ] &&
     [ -f "$TMP/pics/06-dce.dot" ] && grep -q '40.1711' "$TMP/pics/02-autodiff.dot" && ok ||
     bad graph "missing pictures or values"; }
-# -O0 is autodiff alone: one picture after parsing, one after autodiff.
+# -O0 is autodiff alone (and decompose, a no-op here): no rewrite of any kind.
 run graph-O0 0 graph -e "$SEED" -O0 --out "$TMP/pics0" --format dot &&
-  { [ "$(ls "$TMP/pics0")" = "$(printf '00-parsed.dot\n01-autodiff.dot')" ] && ok ||
-    bad graph-O0 "expected 00-parsed and 01-autodiff only: $(ls "$TMP/pics0")"; }
+  { [ "$(ls "$TMP/pics0")" = "$(printf '00-parsed.dot\n01-autodiff.dot\n02-decompose.dot')" ] && ok ||
+    bad graph-O0 "expected 00-parsed, 01-autodiff, 02-decompose: $(ls "$TMP/pics0")"; }
 expect_error bad-out-dir 2 "cannot create directory" graph -e "$SEED" --out /dev/null/pics
 # Without Graphviz on PATH: DOT is still written, and the note says how to render it.
 mkdir -p "$TMP/nobin"

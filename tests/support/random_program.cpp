@@ -270,7 +270,8 @@ class GraphGenerator {
       case Op::Sum:
       case Op::ReduceMax:
       case Op::MatMul:
-      case Op::OneHot: return x;
+      case Op::OneHot:
+      case Op::SoftmaxXent: return x;
     }
     return x;
   }
@@ -298,6 +299,7 @@ class GraphGenerator {
       case Op::ReduceMax: return reduce(Op::ReduceMax);
       case Op::MatMul: return matmul();
       case Op::OneHot: return one_hot();
+      case Op::SoftmaxXent: return softmax_cross_entropy();
       case Op::Add:
       case Op::Sub:
       case Op::Mul:
@@ -346,6 +348,8 @@ class GraphGenerator {
     for (int64_t& d : to.dims)
       if (d == 1 && r_.chance(0.7)) d = r_.between(2, 4);
     if (to.rank() < 3 && (to == shape(a) || r_.chance(0.5))) to.dims.insert(to.dims.begin(), r_.between(1, 3));
+    // now and then a·broadcast(1), as autodiff seeds a tensor output (simplify's mul-one-broadcast)
+    if (r_.chance(0.15)) return b_.mul(b_.broadcast_to(a, to), b_.broadcast_to(b_.constant(1), to));
     return b_.broadcast_to(a, to);
   }
 
@@ -417,6 +421,16 @@ class GraphGenerator {
         return b_.matmul(fresh_input(Shape{{r_.between(1, 3), m}}), a);  // a's batch dims broadcast
       }
     }
+  }
+
+  // The fused op stabilize makes, built directly: logits against a probability target
+  // along a random axis (the interpreter evaluates it; decompose expands it for codegen).
+  NodeId softmax_cross_entropy() {
+    const NodeId z = with_rank_at_least(1);
+    if (z == kNone) return elementwise(Op::Softplus);
+    const int axis = static_cast<int>(r_.below(shape(z).rank()));
+    const NodeId target = nn::softmax(b_, fresh_input(shape(z)), axis);
+    return b_.softmax_cross_entropy(z, target, axis);
   }
 
   NodeId one_hot() {

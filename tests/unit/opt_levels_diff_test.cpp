@@ -155,7 +155,7 @@ ir::Graph parse(const char* text, ir::DType t) {
 
 }  // namespace
 
-TEST_CASE("known bug: simplify, cse, dce and stabilize drop the names of symbolic dims", "[.][known-bug]") {
+TEST_CASE("fixed: simplify, cse, dce and stabilize keep the names of symbolic dims", "[passes][regression]") {
   // passes/rewriter.cpp's finish() copies nodes and outputs but not Graph::dim_names, so
   // after -O1 `B` is "?0": `gradc emit --emit ir -O1` prints f32[?0,3], and bind_dims
   // after a pipeline throws "dimension ? is not bound".
@@ -170,7 +170,7 @@ TEST_CASE("known bug: simplify, cse, dce and stabilize drop the names of symboli
   }
 }
 
-TEST_CASE("known bug: constant folding in f32 does not round the constants to float first", "[.][known-bug]") {
+TEST_CASE("fixed: constant folding in f32 rounds the constants to float first", "[passes][regression]") {
   // The interpreter and the JIT round the constant 1.3 to float (1.2999999523) before use;
   // simplify's fold computes tanh(3) * 1.3 from the double 1.3. tan near π/2 makes the
   // difference 4 float ulp: `gradc eval -e 'f = tan(tanh(3) * 1.3) + x' --at x=0 --dtype f32`
@@ -189,7 +189,7 @@ TEST_CASE("known bug: bce_with_logits is NaN at an infinite logit", "[.][known-b
   CHECK(at_level(parse(text, ir::DType::F64), 0, in)[0].data[0] == std::numeric_limits<double>::infinity());
 }
 
-TEST_CASE("known bug: add-zero changes the sign of a -0 that a division then shows", "[.][known-bug]") {
+TEST_CASE("fixed: add-zero keeps the sign of a -0 that a division then shows", "[passes][regression]") {
   // passes/rewrite_rules.cpp rewrites x + 0 to x, keeping a -0 that IEEE turns into +0, on
   // the grounds that a zero's sign changes no value: 1/(x + 0) at x = -0 is +inf at -O0 and
   // -inf at -O1 (`gradc eval -e 'f = 1/(x + 0)' --at x=-0`). x + (-0) → x and x - 0 → x are
@@ -200,7 +200,7 @@ TEST_CASE("known bug: add-zero changes the sign of a -0 that a division then sho
   CHECK(at_level(g, 1, in)[0].data[0] == at_level(g, 0, in)[0].data[0]);
 }
 
-TEST_CASE("known bug: the exact rule pow-two changes a value by an ulp", "[.][known-bug]") {
+TEST_CASE("fixed: pow-two, which changes a value by an ulp, is not an exact rule", "[passes][regression]") {
   // pow(x, 2) → x·x is in the exact set, but glibc's pow is within 0.52 ulp, not correctly
   // rounded: `gradc eval -e 'f = x^2' --at x=18.60806040098286` prints 346.25991188662647 at
   // -O0 and 346.2599118866264 (the correctly rounded x·x) at -O1; the gradient of x^3
