@@ -1,0 +1,329 @@
+// runtime/dataset.cpp — finding a data set's files, reading each format, checking the splits.
+//
+// Each format has its own small reader that yields a Dataset; what every source shares (the
+// class count, labels in range, both splits with the same example shape, the description)
+// is checked once in finish_splits, so the error messages read the same whatever the format.
+#include "runtime/dataset.h"
+
+#include "runtime/npy.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <optional>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join
+
+namespace gradc::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kMaxCsvBytes = uint64_t{1} << 32;  // 4 GiB of text, decompressed
+constexpr int64_t kMaxClasses = int64_t{1} << 16;    // inferred counts beyond are a bad label
+
+const std::vector<std::string> kFashionMnistClasses = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+[[noreturn]] void fail(const std::string& name, std::string_view problem) {
+  throw DataError(fmt::format("{}: {}", name, problem));
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  return fmt::format("{}", fmt::join(shape, "×"));
+}
+
+// ---- IDX ----
+
+// The file for an IDX stem: `stem.gz` or `stem`, whichever exists; an error lists both.
+std::string find_idx_file(const fs::path& dir, const std::string& stem) {
+  for (const std::string& name : {stem + ".gz", stem}) {
+    std::error_code ec;
+    if (fs::exists(dir / name, ec)) return (dir / name).string();
+  }
+  fail(dir.string(), fmt::format("missing file: looked for {}.gz and {}", stem, stem));
+}
+
+Dataset idx_split(const std::string& images_path, const std::string& labels_path) {
+  IdxArray labels = read_idx(labels_path);
+  if (labels.dims.size() != 1)
+    fail(labels_path, fmt::format("wrong dims: a labels file has one dimension (the count), this "
+                                  "one has {} ({}); are images and labels swapped?",
+                                  labels.dims.size(), shape_text(labels.dims)));
+  IdxArray images = read_idx(images_path);
+  if (images.dims.size() < 2)
+    fail(images_path, fmt::format("wrong dims: an images file has a count and an image shape "
+                                  "(e.g. 60000×28×28), this one is {}", shape_text(images.dims)));
+  if (images.dims[0] != labels.dims[0])
+    fail(images_path, fmt::format("holds {} images but {} holds {} labels", images.dims[0],
+                                  labels_path, labels.dims[0]));
+  Dataset d;
+  d.n = images.dims[0];
+  d.image_shape.assign(images.dims.begin() + 1, images.dims.end());
+  d.features = d.n ? static_cast<int64_t>(images.data.size()) / d.n : 0;
+  d.images.resize(images.data.size());
+  // Division, not multiplication by 1/255: every pixel is the correctly rounded byte / 255.
+  std::transform(images.data.begin(), images.data.end(), d.images.begin(),
+                 [](uint8_t p) { return static_cast<float>(p) / 255.0f; });
+  d.labels.assign(labels.data.begin(), labels.data.end());
+  d.images_file = images_path;
+  d.labels_file = labels_path;
+  return d;
+}
+
+// ---- .npy ----
+
+std::vector<float> npy_as_floats(const NpyArray& a) {
+  std::vector<float> out(a.count());
+  if (a.dtype == NpyDType::F32) std::ranges::copy(a.as<float>(), out.begin());
+  else if (a.dtype == NpyDType::F64) std::ranges::transform(a.as<double>(), out.begin(), [](double v) { return static_cast<float>(v); });
+  else std::ranges::transform(a.as<int64_t>(), out.begin(), [](int64_t v) { return static_cast<float>(v); });
+  return out;
+}
+
+std::vector<int32_t> npy_labels(const NpyArray& a, const std::string& path) {
+  if (a.dtype != NpyDType::I64)
+    fail(path, fmt::format("labels must be integers ('<i8'), found '{}'; save them with "
+                           "y.astype('int64')", npy_descr(a.dtype)));
+  if (a.shape.size() != 1)
+    fail(path, fmt::format("wrong dims: labels are one-dimensional (n,), found shape {}",
+                           shape_text(a.shape)));
+  std::vector<int32_t> out;
+  out.reserve(a.count());
+  for (int64_t v : a.as<int64_t>()) {
+    // Beyond int32 a label is out of range for any class count: clamping keeps it so.
+    out.push_back(static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX)));
+  }
+  return out;
+}
+
+Dataset npy_split(const std::string& x_path, const std::string& y_path) {
+  NpyArray x;
+  NpyArray y;
+  try {
+    x = read_npy(x_path);
+    y = read_npy(y_path);
+  } catch (const NpyError& e) {
+    throw DataError(e.what());
+  }
+  if (x.shape.size() < 2)
+    fail(x_path, fmt::format("wrong dims: examples are (n, features...), found shape ({})",
+                             fmt::join(x.shape, ", ")));
+  Dataset d;
+  d.labels = npy_labels(y, y_path);
+  d.n = x.shape[0];
+  if (d.n != static_cast<int64_t>(d.labels.size()))
+    fail(x_path, fmt::format("holds {} examples but {} holds {} labels", d.n, y_path, d.labels.size()));
+  d.image_shape.assign(x.shape.begin() + 1, x.shape.end());
+  d.images = npy_as_floats(x);
+  d.features = d.n ? static_cast<int64_t>(d.images.size()) / d.n : 0;
+  d.images_file = x_path;
+  d.labels_file = y_path;
+  return d;
+}
+
+// ---- CSV ----
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '"' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  for (size_t start = 0;;) {
+    const size_t comma = line.find(',', start);
+    fields.push_back(trim(line.substr(start, comma - start)));
+    if (comma == std::string_view::npos) return fields;
+    start = comma + 1;
+  }
+}
+
+template <class T>
+std::optional<T> parse_number(std::string_view s) {
+  T value{};
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+// The label column from the first row: the one headed `label` (true: it is a header), else 0.
+std::pair<size_t, bool> label_column(const std::vector<std::string_view>& first) {
+  const bool header = std::ranges::any_of(first, [](std::string_view f) { return !parse_number<float>(f); });
+  if (!header) return {0, false};
+  for (size_t i = 0; i < first.size(); ++i) {
+    std::string lower(first[i]);
+    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "label") return {i, true};
+  }
+  return {0, true};
+}
+
+void parse_csv_row(const std::vector<std::string_view>& fields, size_t label_col, Dataset& d,
+                   const std::string& where) {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i == label_col) {
+      const auto label = parse_number<int64_t>(fields[i]);
+      if (!label) fail(where, fmt::format("the label '{}' is not a whole number", fields[i]));
+      d.labels.push_back(static_cast<int32_t>(std::clamp<int64_t>(*label, INT32_MIN, INT32_MAX)));
+      continue;
+    }
+    const auto value = parse_number<float>(fields[i]);
+    if (!value) fail(where, fmt::format("field {} is '{}', not a number", i + 1, fields[i]));
+    d.images.push_back(*value);
+  }
+}
+
+// ---- shared checks ----
+
+void check_labels(const Dataset& d, int64_t classes) {
+  for (size_t i = 0; i < d.labels.size(); ++i) {
+    if (d.labels[i] < 0 || d.labels[i] >= classes)
+      fail(d.labels_file, fmt::format("label out of range: example {} has label {}, but there are "
+                                      "{} classes (labels 0 to {})",
+                                      i, d.labels[i], classes, classes - 1));
+  }
+}
+
+// The largest label of either split plus one, so the model has an output for every class.
+int64_t inferred_classes(const Dataset& train, const Dataset& test) {
+  int64_t largest = *std::ranges::max_element(train.labels);
+  if (!test.labels.empty()) largest = std::max<int64_t>(largest, *std::ranges::max_element(test.labels));
+  return std::min(largest + 1, kMaxClasses);  // beyond: check_labels says which label is wrong
+}
+
+DataSplits finish_splits(Dataset train, Dataset test, int64_t classes,
+                         std::vector<std::string> names, const std::string& origin) {
+  if (train.n == 0) fail(train.images_file, "no training examples");
+  if (test.image_shape != train.image_shape)
+    fail(test.images_file, fmt::format("test examples are {}, but training examples ({}) are {}",
+                                       shape_text(test.image_shape), train.images_file,
+                                       shape_text(train.image_shape)));
+  if (classes == 0) classes = inferred_classes(train, test);
+  check_labels(train, classes);
+  check_labels(test, classes);
+  train.classes = test.classes = classes;
+  if (names.empty())
+    for (int64_t c = 0; c < classes; ++c) names.push_back(std::to_string(c));
+  DataSplits s;
+  s.description = fmt::format("{}: {} training and {} test examples of {}, {} classes", origin,
+                              train.n, test.n, shape_text(train.image_shape), classes);
+  s.train = std::move(train);
+  s.test = std::move(test);
+  s.class_names = std::move(names);
+  return s;
+}
+
+DataSplits load_known_idx_set(const std::string& name, const char* dir, const std::string& how) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) fail(name, fmt::format("not installed (no {}): {}", dir, how));
+  DataSplits s = load_idx_dir(dir, 10);
+  s.description = name + " (" + s.description + ")";
+  if (name == "fashion-mnist") s.class_names = kFashionMnistClasses;
+  return s;
+}
+
+bool any_exists(const fs::path& dir, std::initializer_list<const char*> names) {
+  std::error_code ec;
+  return std::ranges::any_of(names, [&](const char* n) { return fs::exists(dir / n, ec); });
+}
+
+}  // namespace
+
+Dataset parse_csv(std::string_view text, const std::string& name) {
+  Dataset d;
+  size_t columns = 0, label_col = 0, line_no = 0;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (trim(line).empty()) continue;
+    const std::vector<std::string_view> fields = split_fields(line);
+    if (columns == 0) {
+      columns = fields.size();
+      if (columns < 2) fail(name, "a CSV data file needs a label column and at least one feature");
+      bool header = false;
+      std::tie(label_col, header) = label_column(fields);
+      if (header) continue;
+    }
+    const std::string where = fmt::format("{}:{}", name, line_no);
+    if (fields.size() != columns)
+      fail(where, fmt::format("{} fields, but the first row has {}", fields.size(), columns));
+    parse_csv_row(fields, label_col, d, where);
+  }
+  d.n = static_cast<int64_t>(d.labels.size());
+  d.features = columns ? static_cast<int64_t>(columns) - 1 : 0;
+  d.image_shape = {d.features};
+  d.images_file = d.labels_file = name;
+  return d;
+}
+
+DataSplits load_idx_dir(const std::string& dir, int64_t classes) {
+  const fs::path p(dir);
+  // Labels first: they are small, and a missing one is found before 47 MB of images are read.
+  const std::string train_y = find_idx_file(p, "train-labels-idx1-ubyte");
+  const std::string train_x = find_idx_file(p, "train-images-idx3-ubyte");
+  const std::string test_y = find_idx_file(p, "t10k-labels-idx1-ubyte");
+  const std::string test_x = find_idx_file(p, "t10k-images-idx3-ubyte");
+  return finish_splits(idx_split(train_x, train_y), idx_split(test_x, test_y), classes, {},
+                       dir);
+}
+
+DataSplits load_npy_dir(const std::string& dir, int64_t classes) {
+  const fs::path p(dir);
+  for (const char* f : {"train_x.npy", "train_y.npy", "test_x.npy", "test_y.npy"})
+    if (!any_exists(p, {f}))
+      fail(dir, fmt::format("missing file {}: a .npy data set is train_x.npy, train_y.npy, "
+                            "test_x.npy and test_y.npy", f));
+  return finish_splits(npy_split((p / "train_x.npy").string(), (p / "train_y.npy").string()),
+                       npy_split((p / "test_x.npy").string(), (p / "test_y.npy").string()),
+                       classes, {}, dir);
+}
+
+DataSplits load_csv_dir(const std::string& dir, int64_t classes) {
+  const fs::path p(dir);
+  Dataset splits[2];
+  for (int i = 0; i < 2; ++i) {
+    const std::string file = (p / (i == 0 ? "train.csv" : "test.csv")).string();
+    if (!any_exists(p, {i == 0 ? "train.csv" : "test.csv"}))
+      fail(dir, "missing file: a CSV data set is train.csv and test.csv");
+    splits[i] = parse_csv(read_maybe_gzip(file, kMaxCsvBytes), file);
+  }
+  return finish_splits(std::move(splits[0]), std::move(splits[1]), classes, {}, dir);
+}
+
+DataSplits load_data(const std::string& source) {
+  if (source == "fashion-mnist")
+    return load_known_idx_set(source, kFashionMnistDir,
+                              "install it with `apt-get install dataset-fashion-mnist`");
+  if (source == "mnist")
+    return load_known_idx_set(
+        source, kMnistDir,
+        "Debian 12 has no MNIST package; download its four IDX .gz files (e.g. from "
+        "https://ossci-datasets.s3.amazonaws.com/mnist/) into a directory and give that "
+        "directory, or use fashion-mnist");
+  std::error_code ec;
+  if (!fs::is_directory(source, ec))
+    fail(source, "unknown data source: not 'fashion-mnist' or 'mnist', and not a directory");
+  const fs::path p(source);
+  if (any_exists(p, {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte",
+                     "train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte"}))
+    return load_idx_dir(source);
+  if (any_exists(p, {"train_x.npy", "train_y.npy"})) return load_npy_dir(source);
+  if (any_exists(p, {"train.csv"})) return load_csv_dir(source);
+  fail(source, "no data set found: looked for IDX files (train-images-idx3-ubyte[.gz], "
+               "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "
+               "t10k-labels-idx1-ubyte[.gz]), .npy files (train_x.npy, train_y.npy, test_x.npy, "
+               "test_y.npy) and CSV files (train.csv, test.csv)");
+}
+
+}  // namespace gradc::runtime
