@@ -8,6 +8,8 @@
 #include "passes/autodiff.h"
 #include "passes/cse.h"
 #include "passes/dce.h"
+#include "passes/fuse.h"
+#include "passes/plan_memory.h"
 #include "passes/simplify.h"
 
 namespace gradc::passes {

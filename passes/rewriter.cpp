@@ -10,7 +10,9 @@ namespace gradc::passes {
 using ir::NodeId;
 
 Rewriter::Rewriter(const ir::Graph& in, bool interning)
-    : in_(in), map_(in.size(), ir::kNoNode), interning_(interning) {}
+    : in_(in), map_(in.size(), ir::kNoNode), interning_(interning) {
+  out_.dim_names = in.dim_names;  // symbolic dims keep their names (B) through every pass
+}
 
 NodeId Rewriter::add(ir::Node n) {
   if (!interning_ || n.op == ir::Op::Input) return out_.add(std::move(n));

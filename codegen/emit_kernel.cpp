@@ -1,0 +1,364 @@
+// codegen/emit_kernel.cpp — a graph in kernel form (ir/kernel.h) → one LLVM function per kernel.
+//
+// The entry calls the kernels in g.kernels' order. A loop kernel is one loop nest over its
+// domain: each iteration loads its inputs (broadcast strides, so a [256] bias or a [B,1] row
+// maximum is read in place), computes every node in registers in id order, stores the
+// nodes other kernels read, and folds its reductions' operands into their accumulators.
+// Axes contiguous for every buffer are merged (fuse_axes), so the innermost loop is long; a
+// reduction whose innermost axis is reduced accumulates in a register (`reassoc` only on
+// that add, so the vectoriser may keep partial sums), the others in memory. f32 sums
+// accumulate in f64 (scratch from the memory plan) as in the one-node-per-function path.
+// Buffers come from g.memory, or from ir::plan_memory here when the graph was planned for
+// another element size or not at all (dims bound after the passes ran). Every kernel
+// function takes one noalias pointer per distinct buffer: an output computed in place of
+// an input is one parameter, read then written at the same index, never two aliasing ones.
+#include <map>
+#include <stdexcept>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "codegen/tensor_emitter.h"
+#include "ir/check.h"
+
+namespace gradc::codegen::detail::tensor {
+
+namespace {
+
+bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax; }
+
+const ir::MemoryPlan& plan_for(const ir::Graph& g, size_t elem, ir::MemoryPlan& own) {
+  if (g.memory.elem_bytes == elem && g.memory.offset.size() == g.size()) return g.memory;
+  own = ir::plan_memory(g, elem);
+  return own;
+}
+
+std::vector<size_t> first_output_of(const ir::Graph& g) {
+  std::vector<size_t> out_of(g.size(), SIZE_MAX);
+  for (size_t k = g.outputs.size(); k-- > 0;) out_of[g.outputs[k].id] = k;
+  return out_of;
+}
+
+// A node of a View kernel: reshape and stop_gradient alias their operand's buffer, a
+// transpose is read by its GEMMs through the trans flags.
+void view_slot(const ir::Graph& g, const Plan& p, NodeId id, Slot& s) {
+  if (g[id].op == Op::Transpose) {
+    s.where = Where::Folded;
+    return;
+  }
+  const NodeId x = g[id].inputs[0];
+  const Slot& xs = p.slots[x];
+  s.where = Where::Alias;
+  s.alias = xs.where == Where::Alias ? xs.alias : x;
+}
+
+}  // namespace
+
+Plan kernel_plan(const ir::Graph& g, size_t elem) {
+  ir::MemoryPlan own;
+  const ir::MemoryPlan& mp = plan_for(g, elem, own);
+  const std::vector<int> kernel = ir::kernel_of(g);
+  const std::vector<size_t> out_of = first_output_of(g);
+  Plan p;
+  p.slots.resize(g.size());
+  p.bytes = mp.workspace_bytes;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    Slot& s = p.slots[id];
+    if (g[id].op == Op::Input) {
+      s.where = Where::Input;
+      while (g.inputs()[s.index] != id) ++s.index;
+    } else if (kernel[id] < 0) {
+      continue;  // dead, or a constant used as an immediate
+    } else if (out_of[id] != SIZE_MAX) {
+      s.where = Where::Output;
+      s.index = out_of[id];
+    } else if (g.kernels[static_cast<size_t>(kernel[id])].kind == ir::KernelKind::View) {
+      view_slot(g, p, id, s);
+    } else if (mp.offset[id] != ir::MemoryPlan::kNone) {
+      s.where = Where::Workspace;
+      s.offset = mp.offset[id];
+    } else {
+      s.where = Where::Register;
+    }
+    if (mp.scratch[id] != ir::MemoryPlan::kNone) s.scratch = mp.scratch[id];
+  }
+  return p;
+}
+
+namespace {
+
+// The kernel function's pointer parameters: one per distinct buffer (a node's slot, seen
+// through aliases, or a sum's scratch), writable if anything stores to it.
+class Params {
+ public:
+  Params(Emitter& e, Value* workspace) : e_(e), ws_(workspace) {}
+
+  unsigned of(NodeId id, bool write) {
+    const Slot* s = &e_.plan.slots[id];
+    if (s->where == Where::Alias) s = &e_.plan.slots[s->alias];
+    GRADC_ASSERT(s->where == Where::Input || s->where == Where::Output || s->where == Where::Workspace,
+                 "codegen: a kernel reads or writes a value that has no buffer");
+    const size_t at = s->where == Where::Workspace ? s->offset : s->index;
+    return param({static_cast<int>(s->where), at}, e_.ptr[id], write);
+  }
+  unsigned scratch(size_t offset, B& b) {
+    return param({-1, offset}, b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), ws_, offset), true);
+  }
+  const std::vector<Value*>& args() const { return args_; }
+  const std::vector<bool>& written() const { return written_; }
+
+ private:
+  unsigned param(std::pair<int, size_t> key, Value* ptr, bool write) {
+    auto [it, fresh] = index_.emplace(key, static_cast<unsigned>(args_.size()));
+    if (fresh) {
+      args_.push_back(ptr);
+      written_.push_back(false);
+    }
+    if (write) written_[it->second] = true;
+    return it->second;
+  }
+  Emitter& e_;
+  Value* ws_;
+  std::map<std::pair<int, size_t>, unsigned> index_;
+  std::vector<Value*> args_;
+  std::vector<bool> written_;
+};
+
+struct Access {
+  NodeId node;
+  unsigned param;
+  size_t strides;  // index into LoopKernel::strides
+};
+
+struct Reduction {
+  NodeId node;
+  bool is_max;
+  llvm::Type* acc_type;  // f64 for f32 sums
+  unsigned acc, out;     // parameters: accumulators, result (the same unless f32 sum)
+  size_t strides;
+  bool in_register = false;  // innermost axis reduced
+};
+
+// What one loop kernel reads, stores and accumulates, with every stride vector over the
+// (then axis-fused) domain.
+struct LoopKernel {
+  const ir::Kernel& k;
+  Dims dims;
+  std::vector<Dims> strides;
+  std::vector<Access> leaves, stores;
+  std::vector<Reduction> reductions;
+};
+
+// Accumulator strides over the domain: 0 along the reduced axes, row-major over the kept.
+Dims accumulator_strides(const Node& n, const Dims& domain) {
+  std::vector<bool> reduced(domain.size(), false);
+  for (int64_t a : n.attr) reduced[static_cast<size_t>(a)] = true;
+  Dims s(domain.size(), 0);
+  int64_t step = 1;
+  for (size_t a = domain.size(); a-- > 0;)
+    if (!reduced[a]) {
+      s[a] = step;
+      step *= domain[a];
+    }
+  return s;
+}
+
+LoopKernel describe(Emitter& e, const ir::Kernel& k, Params& ps, B& b) {
+  LoopKernel lk{k, k.domain.dims, {}, {}, {}, {}};
+  for (NodeId x : k.inputs) {
+    lk.leaves.push_back({x, ps.of(x, false), lk.strides.size()});
+    lk.strides.push_back(broadcast_strides(e.g[x].shape.dims, lk.dims));
+  }
+  for (NodeId id : k.outputs)
+    if (!is_reduction(e.g[id].op)) {
+      lk.stores.push_back({id, ps.of(id, true), lk.strides.size()});
+      lk.strides.push_back(strides_of(lk.dims));
+    }
+  for (NodeId id : k.nodes) {
+    const Node& n = e.g[id];
+    if (!is_reduction(n.op)) continue;
+    const size_t scratch = e.plan.slots[id].scratch;
+    Reduction r{id, n.op == Op::ReduceMax, e.t, 0, ps.of(id, true), lk.strides.size()};
+    if (scratch != kNoScratch) r.acc_type = llvm::Type::getDoubleTy(e.ctx());
+    r.acc = scratch != kNoScratch ? ps.scratch(scratch, b) : r.out;
+    lk.reductions.push_back(r);
+    lk.strides.push_back(accumulator_strides(n, lk.dims));
+  }
+  fuse_axes(lk.dims, lk.strides);
+  if (lk.dims.empty()) {  // a scalar domain, or only unit axes
+    lk.dims = {1};
+    for (Dims& s : lk.strides) s = {0};
+  }
+  for (Reduction& r : lk.reductions) r.in_register = lk.strides[r.strides].back() == 0;
+  return lk;
+}
+
+// One iteration's values: kernel nodes in id order; leaves loaded once, constants immediate.
+class Iteration {
+ public:
+  Iteration(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b, std::vector<Value*> idx)
+      : e_(e), lk_(lk), f_(f), b_(b), idx_(std::move(idx)) {
+    for (const Access& a : lk.leaves) leaf_[a.node] = &a;
+  }
+
+  Value* value(NodeId x) {
+    if (auto it = val_.find(x); it != val_.end()) return it->second;
+    if (e_.g[x].op == Op::Const) return llvm::ConstantFP::get(e_.t, e_.g[x].value);
+    const Access& a = *leaf_.at(x);
+    Value* v = b_.CreateLoad(e_.t, at(e_.t, a.param, a.strides));
+    val_[x] = v;
+    return v;
+  }
+  Value* at(llvm::Type* t, unsigned param, size_t strides) {
+    return elem(b_, t, f_->getArg(param), offset(b_, idx_, lk_.strides[strides]));
+  }
+  void compute(NodeId id) {
+    const Node& n = e_.g[id];
+    if (n.op == Op::Const) val_[id] = llvm::ConstantFP::get(e_.t, n.value);
+    else if (n.op == Op::Broadcast || n.op == Op::StopGrad) val_[id] = value(n.inputs[0]);
+    else if (!is_reduction(n.op)) {
+      std::vector<Value*> xs;
+      for (NodeId x : n.inputs) xs.push_back(value(x));
+      val_[id] = emit_op(b_, n, xs);
+    }
+  }
+  Value* operand_of(const Reduction& r) {
+    Value* v = value(e_.g[r.node].inputs[0]);
+    return r.acc_type == e_.t ? v : b_.CreateFPExt(v, r.acc_type);
+  }
+  void store_outputs() {
+    for (const Access& a : lk_.stores) b_.CreateStore(val_.at(a.node), at(e_.t, a.param, a.strides));
+  }
+
+ private:
+  Emitter& e_;
+  const LoopKernel& lk_;
+  llvm::Function* f_;
+  B& b_;
+  std::vector<Value*> idx_;
+  std::unordered_map<NodeId, Value*> val_;
+  std::unordered_map<NodeId, const Access*> leaf_;
+};
+
+// The innermost loop over lk.dims.back(), `outer` the enclosing indices: register
+// accumulators are PHIs loaded before and stored after it.
+void emit_row(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b, const std::vector<Value*>& outer) {
+  llvm::BasicBlock* pre = b.GetInsertBlock();
+  auto* loop = llvm::BasicBlock::Create(e.ctx(), "row", f);
+  auto* exit = llvm::BasicBlock::Create(e.ctx(), "row.exit", f);
+  Iteration head(e, lk, f, b, outer);
+  std::vector<Value*> init(lk.reductions.size(), nullptr), acc_at(lk.reductions.size(), nullptr);
+  for (size_t i = 0; i < lk.reductions.size(); ++i)
+    if (const Reduction& r = lk.reductions[i]; r.in_register) {
+      acc_at[i] = head.at(r.acc_type, r.acc, r.strides);
+      init[i] = b.CreateLoad(r.acc_type, acc_at[i]);
+    }
+  b.CreateBr(loop);
+  b.SetInsertPoint(loop);
+  llvm::PHINode* p = b.CreatePHI(b.getInt64Ty(), 2, "p");
+  p->addIncoming(b.getInt64(0), pre);
+  std::vector<llvm::PHINode*> acc(lk.reductions.size(), nullptr);
+  for (size_t i = 0; i < lk.reductions.size(); ++i)
+    if (init[i]) {
+      acc[i] = b.CreatePHI(lk.reductions[i].acc_type, 2, "acc");
+      acc[i]->addIncoming(init[i], pre);
+    }
+  std::vector<Value*> idx = outer;
+  idx.push_back(p);
+  Iteration it(e, lk, f, b, idx);
+  for (NodeId id : lk.k.nodes) it.compute(id);
+  std::vector<Value*> next_acc(lk.reductions.size(), nullptr);
+  for (size_t i = 0; i < lk.reductions.size(); ++i) {
+    const Reduction& r = lk.reductions[i];
+    Value* v = it.operand_of(r);
+    if (acc[i]) {
+      next_acc[i] = combine(b, r.is_max, acc[i], v, true);
+      continue;
+    }
+    Value* at = it.at(r.acc_type, r.acc, r.strides);
+    b.CreateStore(combine(b, r.is_max, b.CreateLoad(r.acc_type, at), v, false), at);
+  }
+  it.store_outputs();
+  Value* next = b.CreateAdd(p, b.getInt64(1), "p.next", true, true);
+  p->addIncoming(next, b.GetInsertBlock());
+  for (size_t i = 0; i < acc.size(); ++i)
+    if (acc[i]) acc[i]->addIncoming(next_acc[i], b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpEQ(next, b.getInt64(lk.dims.back())), exit, loop);
+  b.SetInsertPoint(exit);
+  for (size_t i = 0; i < acc.size(); ++i)
+    if (acc[i]) b.CreateStore(next_acc[i], acc_at[i]);
+}
+
+// Accumulators start at 0 (sum) or -inf (max); f32 sums end converted from f64.
+void init_accumulators(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b) {
+  for (const Reduction& r : lk.reductions) {
+    const int64_t n = count(e.g[r.node].shape.dims);
+    if (n == 0) continue;
+    const double init = r.is_max ? -std::numeric_limits<double>::infinity() : 0.0;
+    loop_nest(b, {n}, [&](B& lb, const std::vector<Value*>& idx) {
+      lb.CreateStore(llvm::ConstantFP::get(r.acc_type, init), elem(lb, r.acc_type, f->getArg(r.acc), idx[0]));
+    });
+  }
+}
+
+void finish_accumulators(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b) {
+  for (const Reduction& r : lk.reductions) {
+    const int64_t n = count(e.g[r.node].shape.dims);
+    if (r.acc == r.out || n == 0) continue;
+    loop_nest(b, {n}, [&](B& lb, const std::vector<Value*>& idx) {
+      Value* v = lb.CreateLoad(r.acc_type, elem(lb, r.acc_type, f->getArg(r.acc), idx[0]));
+      lb.CreateStore(lb.CreateFPTrunc(v, e.t), elem(lb, e.t, f->getArg(r.out), idx[0]));
+    });
+  }
+}
+
+void emit_loop_kernel(Emitter& e, B& b, size_t index) {
+  const ir::Kernel& k = e.g.kernels[index];
+  Params ps(e, b.GetInsertBlock()->getParent()->getArg(2));
+  const LoopKernel lk = describe(e, k, ps, b);
+  llvm::Function* f = kernel_function(e, fmt::format("k{}.{}", index, ir::kernel_kind_name(k.kind)), ps.written());
+  B kb(&f->getEntryBlock());
+  init_accumulators(e, lk, f, kb);
+  if (count(k.domain.dims) > 0) {
+    const Dims outer(lk.dims.begin(), lk.dims.end() - 1);
+    loop_nest(kb, outer, [&](B& lb, const std::vector<Value*>& idx) { emit_row(e, lk, f, lb, idx); });
+  }
+  finish_accumulators(e, lk, f, kb);
+  kb.CreateRetVoid();
+  b.CreateCall(f, ps.args());
+}
+
+void emit_kernel(Emitter& e, B& b, size_t index) {
+  const ir::Kernel& k = e.g.kernels[index];
+  const NodeId id = k.nodes.front();
+  const bool empty = count(e.g[id].shape.dims) == 0;
+  switch (k.kind) {
+    case ir::KernelKind::Elementwise:
+    case ir::KernelKind::Reduce: return emit_loop_kernel(e, b, index);
+    case ir::KernelKind::Gemm:
+      if (!empty) emit_matmul(e, b, id);
+      return;
+    case ir::KernelKind::Transpose:
+      if (!empty) emit_transpose(e, b, id);
+      return;
+    case ir::KernelKind::OneHot:
+      if (!empty) emit_one_hot(e, b, id);
+      return;
+    case ir::KernelKind::View:  // code only when it is an output: a copy of its operand
+      if (e.plan.slots[id].where == Where::Output && !empty)
+        b.CreateMemCpy(e.ptr[id], llvm::MaybeAlign(), e.ptr[e.g[id].inputs[0]], llvm::MaybeAlign(), e.bytes(id));
+      return;
+  }
+}
+
+}  // namespace
+
+void emit_kernel_entry(Emitter& e, const std::string& name) {
+  B b(e.ctx());
+  std::vector<Value*> outs;
+  begin_entry(e, b, name, outs);
+  for (size_t k = 0; k < e.g.kernels.size(); ++k) emit_kernel(e, b, k);
+  end_entry(e, b, outs);
+}
+
+}  // namespace gradc::codegen::detail::tensor

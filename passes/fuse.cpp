@@ -1,0 +1,273 @@
+// passes/fuse.cpp — group elementwise ops, broadcasts and reductions into kernels.
+//
+// Why: one loop nest per node writes and rereads every intermediate (softmax → GELU → MSE
+// on [4096,1024] passes 16 MiB through memory about thirty times). Elementwise ops over one
+// domain can share a loop, keep their values in registers and store only what another
+// kernel reads. The partition is decided by shape structure alone (dims may be symbolic):
+// a node joins a loop kernel only when its domain is the same Shape.
+//   1. Only live nodes (those the outputs need) are placed.
+//   2. In id order: matmul is a Gemm kernel, one_hot a OneHot kernel, reshape a View (an
+//      alias); a transpose that swaps the last two axes, read only by matmuls and not an
+//      output, is a View folded into those GEMMs' trans flags, other transposes copy.
+//   3. An elementwise op, broadcast, sum or reduce_max (a "loop op", domain: its shape, or
+//      a reduction's: its operand's) joins the loop kernel of an operand when that kernel
+//      has the same domain, the operand is not a reduction (its value is complete only
+//      after the loop), and no other operand's kernel depends on that kernel (the kernels
+//      stay a DAG). Other operand kernels that also qualify and are independent of it are
+//      merged in (trees, not just chains). Else it starts a loop kernel; a stop_gradient
+//      that joins nothing is a View instead.
+//   4. Constants are immediates in loops; one that is an output or read by a non-loop
+//      kernel gets a kernel of its own (a stored scalar).
+//   5. A node is stored when it is an output or another kernel reads it.
+//   6. Kernels are put in a topological order (Kahn; among ready kernels the one with the
+//      smallest first node goes first, so the order is deterministic and follows the source).
+// Nothing is recomputed: a value two kernels need is stored once and read twice. Recomputing
+// exp or erf per reader would trade a memory pass for transcendental work, and is left for
+// a cost model (see softmax's exp, stored by the kernel of its row sum).
+#include "passes/fuse.h"
+
+#include <algorithm>
+#include <queue>
+#include <set>
+
+namespace gradc::passes {
+
+namespace {
+
+using ir::KernelKind;
+using ir::NodeId;
+using ir::Op;
+
+bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax; }
+bool is_loop_op(Op op) { return ir::is_elementwise(op) || op == Op::Broadcast || is_reduction(op); }
+
+struct Work {
+  KernelKind kind;
+  ir::Shape domain;
+  std::vector<NodeId> nodes;
+  std::set<int> deps;  // kernels read directly
+  bool merged_away = false;
+};
+
+class Partition {
+ public:
+  explicit Partition(const ir::Graph& g) : g_(g), owner_(g.size(), -1) {}
+
+  int owner(NodeId id) const { return owner_[id]; }
+  const std::vector<Work>& kernels() const { return ks_; }
+
+  int start(NodeId id, KernelKind kind, ir::Shape domain) {
+    ks_.push_back({kind, std::move(domain), {}, {}, false});
+    add(static_cast<int>(ks_.size() - 1), id);
+    return static_cast<int>(ks_.size() - 1);
+  }
+
+  void add(int k, NodeId id) {
+    owner_[id] = k;
+    ks_[static_cast<size_t>(k)].nodes.push_back(id);
+    if (is_reduction(g_[id].op)) ks_[static_cast<size_t>(k)].kind = KernelKind::Reduce;
+    for (NodeId x : g_[id].inputs)
+      if (owner_[x] >= 0 && owner_[x] != k) ks_[static_cast<size_t>(k)].deps.insert(owner_[x]);
+  }
+
+  // Does kernel `from` read, directly or through other kernels, what `to` computes?
+  bool depends(int from, int to) const {
+    std::vector<bool> seen(ks_.size(), false);
+    std::vector<int> stack{from};
+    while (!stack.empty()) {
+      const int k = stack.back();
+      stack.pop_back();
+      for (int d : ks_[static_cast<size_t>(k)].deps) {
+        if (d == to) return true;
+        if (!seen[static_cast<size_t>(d)]) {
+          seen[static_cast<size_t>(d)] = true;
+          stack.push_back(d);
+        }
+      }
+    }
+    return false;
+  }
+
+  void merge(int into, int from) {
+    Work& a = ks_[static_cast<size_t>(into)];
+    Work& b = ks_[static_cast<size_t>(from)];
+    for (NodeId id : b.nodes) owner_[id] = into;
+    a.nodes.insert(a.nodes.end(), b.nodes.begin(), b.nodes.end());
+    std::sort(a.nodes.begin(), a.nodes.end());
+    if (b.kind == KernelKind::Reduce) a.kind = KernelKind::Reduce;
+    a.deps.insert(b.deps.begin(), b.deps.end());
+    a.deps.erase(into);
+    b = Work{b.kind, b.domain, {}, {}, true};
+    for (Work& w : ks_)
+      if (w.deps.erase(from)) w.deps.insert(into);
+    a.deps.erase(into);
+  }
+
+ private:
+  const ir::Graph& g_;
+  std::vector<int> owner_;
+  std::vector<Work> ks_;
+};
+
+const ir::Shape& domain_of(const ir::Graph& g, NodeId id) {
+  return is_reduction(g[id].op) ? g[g[id].inputs[0]].shape : g[id].shape;
+}
+
+// Step 3's test for one operand kernel k: a loop kernel over the same domain that the node
+// may read from without reading a reduction it has not finished.
+bool may_join(const ir::Graph& g, const Partition& p, NodeId id, int k) {
+  const Work& w = p.kernels()[static_cast<size_t>(k)];
+  if (!ir::is_loop_kernel(w.kind) || !(w.domain == domain_of(g, id))) return false;
+  for (NodeId x : g[id].inputs)
+    if (p.owner(x) == k && is_reduction(g[x].op)) return false;
+  return true;
+}
+
+// No operand's kernel other than k and `besides` depends on `on`: joining keeps a DAG.
+bool no_operand_depends(const ir::Graph& g, const Partition& p, NodeId id, int k, int besides, int on) {
+  for (NodeId x : g[id].inputs) {
+    const int o = p.owner(x);
+    if (o >= 0 && o != k && o != besides && p.depends(o, on)) return false;
+  }
+  return true;
+}
+
+void place_loop_op(const ir::Graph& g, Partition& p, NodeId id) {
+  std::vector<int> cands;
+  for (NodeId x : g[id].inputs) {
+    const int k = p.owner(x);
+    if (k >= 0 && std::find(cands.begin(), cands.end(), k) == cands.end() && may_join(g, p, id, k)) cands.push_back(k);
+  }
+  int into = -1;
+  for (int k : cands)
+    if (into < 0 && no_operand_depends(g, p, id, k, k, k)) into = k;
+  if (into < 0) {
+    if (g[id].op == Op::StopGrad && g[g[id].inputs[0]].op != Op::Const) p.start(id, KernelKind::View, g[id].shape);
+    else p.start(id, is_reduction(g[id].op) ? KernelKind::Reduce : KernelKind::Elementwise, domain_of(g, id));
+    return;
+  }
+  for (int k : cands)
+    if (k != into && !p.depends(into, k) && !p.depends(k, into) && no_operand_depends(g, p, id, into, k, k))
+      p.merge(into, k);
+  p.add(into, id);
+}
+
+bool swaps_last_two(const ir::Node& n) {
+  const size_t r = n.attr.size();
+  if (n.op != Op::Transpose || r < 2) return false;
+  for (size_t i = 0; i + 2 < r; ++i)
+    if (n.attr[i] != static_cast<int64_t>(i)) return false;
+  return n.attr[r - 2] == static_cast<int64_t>(r - 1) && n.attr[r - 1] == static_cast<int64_t>(r - 2);
+}
+
+struct Uses {
+  std::vector<bool> live, output, only_matmul, non_loop_user;
+};
+
+Uses uses(const ir::Graph& g) {
+  Uses u{std::vector<bool>(g.size(), false), std::vector<bool>(g.size(), false), std::vector<bool>(g.size(), true),
+         std::vector<bool>(g.size(), false)};
+  for (const ir::Output& o : g.outputs) u.live[o.id] = u.output[o.id] = true;
+  for (NodeId id = g.size(); id-- > 0;)
+    if (u.live[id])
+      for (NodeId x : g[id].inputs) {
+        u.live[x] = true;
+        if (g[id].op != Op::MatMul) u.only_matmul[x] = false;
+        if (!is_loop_op(g[id].op)) u.non_loop_user[x] = true;
+      }
+  return u;
+}
+
+// Step 2 and 4: the kernel of a node that is not a loop op.
+void place_other(const ir::Graph& g, const Uses& u, Partition& p, NodeId id) {
+  const ir::Node& n = g[id];
+  switch (n.op) {
+    case Op::Input: return;
+    case Op::Const:
+      if (u.output[id] || u.non_loop_user[id]) p.start(id, KernelKind::Elementwise, n.shape);
+      return;
+    case Op::MatMul: p.start(id, KernelKind::Gemm, n.shape); return;
+    case Op::OneHot: p.start(id, KernelKind::OneHot, n.shape); return;
+    case Op::Reshape: p.start(id, KernelKind::View, n.shape); return;
+    case Op::Transpose: {
+      const bool folded = swaps_last_two(n) && u.only_matmul[id] && !u.output[id];
+      p.start(id, folded ? KernelKind::View : KernelKind::Transpose, n.shape);
+      return;
+    }
+    case Op::Add: case Op::Sub: case Op::Mul: case Op::Div: case Op::Pow: case Op::Max: case Op::Min:
+    case Op::Neg: case Op::Exp: case Op::Log: case Op::Sqrt: case Op::Sin: case Op::Cos: case Op::Tan:
+    case Op::Tanh: case Op::Erf: case Op::Sigmoid: case Op::Relu: case Op::Abs: case Op::Softplus:
+    case Op::Step: case Op::Sign: case Op::Ge: case Op::Select: case Op::StopGrad: case Op::Broadcast:
+    case Op::Sum: case Op::ReduceMax: return place_loop_op(g, p, id);
+  }
+}
+
+// Step 5: inputs read from elsewhere (consts: immediates in loops) and values stored.
+ir::Kernel finish_kernel(const ir::Graph& g, const std::vector<bool>& stored, const Partition& p, const Work& w) {
+  ir::Kernel k{w.kind, w.domain, w.nodes, {}, {}};
+  const int self = p.owner(w.nodes.front());
+  std::set<NodeId> in;
+  for (NodeId id : w.nodes)
+    for (NodeId x : g[id].inputs)
+      if (p.owner(x) != self && !(g[x].op == Op::Const && ir::is_loop_kernel(w.kind))) in.insert(x);
+  k.inputs.assign(in.begin(), in.end());
+  for (NodeId id : w.nodes)
+    if (stored[id]) k.outputs.push_back(id);
+  return k;
+}
+
+std::vector<bool> stored_nodes(const ir::Graph& g, const Uses& u, const Partition& p) {
+  std::vector<bool> stored = u.output;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (u.live[id])
+      for (NodeId x : g[id].inputs)
+        if (p.owner(x) != p.owner(id)) stored[x] = true;
+  return stored;
+}
+
+// Step 6.
+std::vector<int> topological_order(const ir::Graph& g, const Partition& p) {
+  const auto& ks = p.kernels();
+  std::vector<std::set<int>> users(ks.size());
+  std::vector<int> waiting(ks.size(), 0);
+  for (size_t k = 0; k < ks.size(); ++k)
+    for (NodeId id : ks[k].nodes)
+      for (NodeId x : g[id].inputs)
+        if (p.owner(x) >= 0 && p.owner(x) != static_cast<int>(k) && users[static_cast<size_t>(p.owner(x))].insert(static_cast<int>(k)).second)
+          ++waiting[k];
+  using Ready = std::pair<NodeId, int>;  // (first node, kernel)
+  std::priority_queue<Ready, std::vector<Ready>, std::greater<>> ready;
+  for (size_t k = 0; k < ks.size(); ++k)
+    if (!ks[k].merged_away && waiting[k] == 0) ready.push({ks[k].nodes.front(), static_cast<int>(k)});
+  std::vector<int> order;
+  while (!ready.empty()) {
+    const int k = ready.top().second;
+    ready.pop();
+    order.push_back(k);
+    for (int user : users[static_cast<size_t>(k)])
+      if (--waiting[static_cast<size_t>(user)] == 0) ready.push({ks[static_cast<size_t>(user)].nodes.front(), user});
+  }
+  return order;
+}
+
+}  // namespace
+
+ir::Graph run_fuse(const ir::Graph& in, PassContext& ctx) {
+  ir::Graph out = in;
+  const Uses u = uses(in);
+  Partition p(in);
+  for (NodeId id = 0; id < in.size(); ++id)
+    if (u.live[id]) place_other(in, u, p, id);
+  out.kernels.clear();
+  const std::vector<bool> stored = stored_nodes(in, u, p);
+  for (int k : topological_order(in, p))
+    out.kernels.push_back(finish_kernel(in, stored, p, p.kernels()[static_cast<size_t>(k)]));
+  out.memory = {};
+  size_t stores = 0;
+  for (const ir::Kernel& k : out.kernels) stores += k.outputs.size();
+  ctx.stats["fuse.kernels"] = static_cast<double>(out.kernels.size());
+  ctx.stats["fuse.stored"] = static_cast<double>(stores);
+  return out;
+}
+
+}  // namespace gradc::passes

@@ -1,0 +1,248 @@
+// tests/unit/fuse_test.cpp — the kernel form: fuse's partition, plan-memory's workspace, and
+// the code generated from them against the reference interpreter.
+//
+// Golden files (tests/golden/kernels/) pin the kernel form of the MLP step and of
+// softmax → GELU → MSE (GRADC_UPDATE_GOLDEN=1 rewrites them; read the diff).
+#include <catch2/catch.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "codegen/codegen.h"
+#include "frontend/frontend.h"
+#include "ir/bind_dims.h"
+#include "ir/builder.h"
+#include "ir/kernel.h"
+#include "ir/nn.h"
+#include "ir/printer.h"
+#include "passes/pass_manager.h"
+#include "runtime/interpreter.h"
+
+using namespace gradc;
+using ir::DType;
+using ir::KernelKind;
+using ir::NodeId;
+using ir::Op;
+using ir::Shape;
+using runtime::Tensor;
+
+namespace {
+
+const char* kSoftmaxGeluMse =
+    "input x[B, 1024]\n"
+    "input t[B, 1024]\n"
+    "loss = mse(gelu(softmax(x)), t)\n";
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Source text → value and gradient (w.r.t. `wrt`, empty: the params) through `passes`.
+ir::Graph compile(const std::string& text, const std::vector<std::string>& passes,
+                  const std::vector<std::string>& wrt = {}, std::map<std::string, int64_t> dims = {}) {
+  frontend::SourceFile src("test.grad", text);
+  ir::Graph g = frontend::compile_to_ir(src, DType::F32);
+  if (!dims.empty()) g = ir::bind_dims(g, dims);
+  passes::PassContext ctx;
+  ctx.wrt = wrt;
+  std::vector<std::string> pipeline{"autodiff"};
+  pipeline.insert(pipeline.end(), passes.begin(), passes.end());
+  return passes::PassManager(pipeline).run(std::move(g), ctx);
+}
+
+const std::vector<std::string> kO1{"simplify", "cse", "dce"};
+const std::vector<std::string> kO2{"simplify", "cse", "dce", "fuse", "plan-memory"};
+
+std::string mlp_text() { return read_file(std::filesystem::path(GRADC_SOURCE_DIR) / "examples/mlp.grad"); }
+
+void check_golden(const std::string& name, const std::string& text) {
+  const auto golden = std::filesystem::path(GRADC_SOURCE_DIR) / "tests/golden/kernels" / name;
+  if (const char* u = std::getenv("GRADC_UPDATE_GOLDEN"); u && std::string(u) == "1") {
+    std::filesystem::create_directories(golden.parent_path());
+    std::ofstream(golden, std::ios::binary) << text;
+  }
+  REQUIRE(std::filesystem::exists(golden));
+  CHECK(text == read_file(golden));
+}
+
+std::vector<Tensor> random_inputs(const ir::Graph& g, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0, 1);
+  std::vector<Tensor> at;
+  for (NodeId id : g.inputs()) {
+    Tensor t{g[id].shape.dims, {}};
+    int64_t n = 1;
+    for (int64_t d : t.shape) n *= d;
+    for (int64_t i = 0; i < n; ++i) t.data.push_back(g[id].integer ? static_cast<double>(rng() % 10) : normal(rng) * 0.3);
+    at.push_back(std::move(t));
+  }
+  return at;
+}
+
+std::vector<Tensor> run_f32(const ir::Graph& g, const std::vector<Tensor>& inputs, size_t* workspace = nullptr) {
+  codegen::CompiledTensorFunction fn = codegen::compile_tensors(g, {DType::F32});
+  if (workspace) *workspace = fn.workspace_bytes();
+  std::vector<std::vector<float>> in, out;
+  for (const Tensor& t : inputs) in.emplace_back(t.data.begin(), t.data.end());
+  for (const ir::Output& o : g.outputs) {
+    int64_t n = 1;
+    for (int64_t d : g[o.id].shape.dims) n *= d;
+    out.emplace_back(static_cast<size_t>(n), -777.f);
+  }
+  std::vector<const float*> ip;
+  std::vector<float*> op;
+  for (auto& v : in) ip.push_back(v.data());
+  for (auto& v : out) op.push_back(v.data());
+  fn.run(ip.data(), op.data());
+  std::vector<Tensor> res;
+  for (size_t k = 0; k < out.size(); ++k)
+    res.push_back(Tensor{g[g.outputs[k].id].shape.dims, std::vector<double>(out[k].begin(), out[k].end())});
+  return res;
+}
+
+void check_against_interpreter(const ir::Graph& g, const std::vector<Tensor>& inputs) {
+  const std::vector<Tensor> want = runtime::interpret_tensors(g, inputs);
+  const std::vector<Tensor> got = run_f32(g, inputs);
+  for (size_t k = 0; k < want.size(); ++k) {
+    double scale = 0;
+    for (double w : want[k].data) scale = std::max(scale, std::fabs(w));
+    size_t bad = 0;
+    for (size_t i = 0; i < want[k].data.size(); ++i)
+      if (!(std::fabs(got[k].data[i] - want[k].data[i]) <= 1e-4 * (std::fabs(want[k].data[i]) + scale))) ++bad;
+    INFO("output " << g.outputs[k].name);
+    CHECK(bad == 0);
+  }
+}
+
+size_t loop_kernels(const ir::Graph& g) {
+  size_t n = 0;
+  for (const ir::Kernel& k : g.kernels) n += ir::is_loop_kernel(k.kind);
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("fuse: golden kernel form of the MLP step (symbolic B)", "[fuse][golden]") {
+  const ir::Graph g = compile(mlp_text(), kO2);
+  CHECK(g.memory.empty());  // B is symbolic: codegen plans once it is bound
+  check_golden("mlp.txt", ir::print_kernels(g));
+}
+
+TEST_CASE("fuse: golden kernel form of softmax -> GELU -> MSE and its gradient", "[fuse][golden]") {
+  const ir::Graph g = compile(kSoftmaxGeluMse, kO2, {"x"});
+  check_golden("softmax_gelu_mse.txt", ir::print_kernels(g));
+}
+
+TEST_CASE("fuse: softmax is three loop kernels, its exp stored once by the row sum's kernel", "[fuse]") {
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  NodeId x = b.input("x", Shape{{6, 9}});
+  g.outputs.push_back({"y", ir::nn::softmax(b, x)});
+  passes::PassContext ctx;
+  const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+  INFO(ir::print_kernels(f));
+  REQUIRE(f.kernels.size() == 4);  // max, view (stop_gradient), exp + sum, divide
+  CHECK(f.kernels[0].kind == KernelKind::Reduce);
+  CHECK(f.kernels[1].kind == KernelKind::View);
+  CHECK(f.kernels[2].kind == KernelKind::Reduce);
+  CHECK(f.kernels[2].outputs.size() == 2);  // exp(x - max) and its row sum
+  CHECK(f.kernels[3].kind == KernelKind::Elementwise);
+  CHECK(ctx.stats["fuse.kernels"] == 4);
+  check_against_interpreter(f, random_inputs(f, 3));
+}
+
+TEST_CASE("fuse: a chain of elementwise ops with a broadcast is one loop storing only its end", "[fuse]") {
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  NodeId x = b.input("x", Shape{{5, 7}}), bias = b.input("bias", Shape{{7}});
+  NodeId y = b.unary(Op::Tanh, b.mul(b.add(x, bias), b.unary(Op::Exp, b.broadcast_to(bias, Shape{{5, 7}}))));
+  g.outputs.push_back({"y", y});
+  passes::PassContext ctx;
+  const ir::Graph fused = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+  INFO(ir::print_kernels(fused));
+  REQUIRE(fused.kernels.size() == 1);
+  CHECK(fused.kernels[0].outputs == std::vector<NodeId>{y});
+  CHECK(fused.kernels[0].inputs == std::vector<NodeId>{x, bias});
+  CHECK(fused.memory.workspace_bytes == 0);  // nothing between the input and the output
+  check_against_interpreter(fused, random_inputs(fused, 4));
+}
+
+TEST_CASE("plan-memory: the MLP step at B=64 takes at most half the unfused workspace", "[fuse][plan-memory]") {
+  const ir::Graph unfused = compile(mlp_text(), kO1, {}, {{"B", 64}});
+  const ir::Graph fused = compile(mlp_text(), kO2, {}, {{"B", 64}});
+  REQUIRE_FALSE(fused.memory.empty());
+  CHECK(ir::check_memory_plan(fused, fused.memory).empty());
+  const std::vector<Tensor> at = random_inputs(fused, 9);
+  size_t ws_unfused = 0, ws_fused = 0;
+  run_f32(unfused, at, &ws_unfused);
+  run_f32(fused, at, &ws_fused);
+  INFO("unfused " << ws_unfused << " bytes, fused " << ws_fused << " bytes, " << fused.kernels.size() << " kernels");
+  CHECK(ws_fused == fused.memory.workspace_bytes);
+  CHECK(2 * ws_fused <= ws_unfused);
+  CHECK(fused.memory.peak_bytes <= fused.memory.workspace_bytes);
+  CHECK(fused.memory.workspace_bytes < fused.memory.unplanned_bytes);
+  check_against_interpreter(fused, at);
+}
+
+TEST_CASE("plan-memory: the overlap checker finds two live buffers in one place", "[fuse][plan-memory]") {
+  const ir::Graph fused = compile(mlp_text(), kO2, {}, {{"B", 8}});
+  REQUIRE(ir::check_memory_plan(fused, fused.memory).empty());
+  // Put every buffer at offset 0: buffers live at once now overlap.
+  ir::MemoryPlan bad = fused.memory;
+  for (uint64_t& at : bad.offset)
+    if (at != ir::MemoryPlan::kNone) at = 0;
+  CHECK_FALSE(ir::check_memory_plan(fused, bad).empty());
+  // A buffer past the end of the workspace.
+  bad = fused.memory;
+  bad.workspace_bytes = 64;
+  CHECK_FALSE(ir::check_memory_plan(fused, bad).empty());
+}
+
+TEST_CASE("plan-memory: an elementwise kernel writes in place of an input it reads for the last time",
+          "[fuse][plan-memory]") {
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  NodeId x = b.input("x", Shape{{16, 32}}), w = b.input("w", Shape{{32, 32}});
+  NodeId m = b.matmul(x, w);                  // a GEMM's result in the workspace
+  NodeId e = b.unary(Op::Exp, b.neg(m));      // read once, by this loop
+  g.outputs.push_back({"y", b.matmul(e, w)});
+  passes::PassContext ctx;
+  const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+  INFO(ir::print_kernels(f));
+  REQUIRE(f.memory.offset[m] != ir::MemoryPlan::kNone);
+  CHECK(f.memory.offset[e] == f.memory.offset[m]);
+  CHECK(f.memory.workspace_bytes == 16 * 32 * 4);
+  CHECK(ir::check_memory_plan(f, f.memory).empty());
+  check_against_interpreter(f, random_inputs(f, 5));
+}
+
+TEST_CASE("fuse: symbolic dims are partitioned, then planned by codegen once bound", "[fuse]") {
+  const ir::Graph sym = compile(kSoftmaxGeluMse, kO2, {"x"});
+  REQUIRE_FALSE(sym.kernels.empty());
+  CHECK(sym.memory.empty());
+  const ir::Graph bound = ir::bind_dims(sym, {{"B", 3}});
+  check_against_interpreter(bound, random_inputs(bound, 6));
+  // And the same fused before binding as after.
+  CHECK(compile(kSoftmaxGeluMse, {"simplify", "cse", "dce", "fuse"}, {"x"}, {{"B", 3}}).kernels.size() ==
+        sym.kernels.size());
+}
+
+TEST_CASE("fuse: without fuse, the graph has no kernels and codegen emits one function per node", "[fuse]") {
+  const ir::Graph g = compile(mlp_text(), kO1, {}, {{"B", 4}});
+  CHECK(g.kernels.empty());
+  CHECK(g.memory.empty());
+  const std::string ll = codegen::emit_llvm(g, {DType::F32, 0});
+  CHECK(ll.find("define internal void @n") != std::string::npos);
+  CHECK(ll.find("@k0.") == std::string::npos);
+  const ir::Graph fused = compile(mlp_text(), kO2, {}, {{"B", 4}});
+  CHECK(loop_kernels(fused) > 0);
+  CHECK(codegen::emit_llvm(fused, {DType::F32, 0}).find(".elementwise(") != std::string::npos);
+}
