@@ -12,6 +12,7 @@
 // another element size or not at all (dims bound after the passes ran). Every kernel
 // function takes one noalias pointer per distinct buffer: an output computed in place of
 // an input is one parameter, read then written at the same index, never two aliasing ones.
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
@@ -137,6 +138,7 @@ struct Reduction {
   unsigned acc, out;     // parameters: accumulators, result (the same unless f32 sum)
   size_t strides;
   bool in_register = false;  // innermost axis reduced
+  bool stored = true;        // false: a row reduction only its kernel's later phases read
 };
 
 // What one loop kernel reads, stores and accumulates, with every stride vector over the
@@ -293,7 +295,7 @@ void emit_row(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b, const s
 void init_accumulators(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b) {
   for (const Reduction& r : lk.reductions) {
     const int64_t n = count(e.g[r.node].shape.dims);
-    if (n == 0) continue;
+    if (n == 0 || !r.stored) continue;
     const double init = r.is_max ? -std::numeric_limits<double>::infinity() : 0.0;
     loop_nest(b, {n}, [&](B& lb, const std::vector<Value*>& idx) {
       lb.CreateStore(llvm::ConstantFP::get(r.acc_type, init), elem(lb, r.acc_type, f->getArg(r.acc), idx[0]));
@@ -304,7 +306,7 @@ void init_accumulators(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b
 void finish_accumulators(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b) {
   for (const Reduction& r : lk.reductions) {
     const int64_t n = count(e.g[r.node].shape.dims);
-    if (r.acc == r.out || n == 0) continue;
+    if (r.acc == r.out || n == 0 || !r.stored) continue;
     loop_nest(b, {n}, [&](B& lb, const std::vector<Value*>& idx) {
       Value* v = lb.CreateLoad(r.acc_type, elem(lb, r.acc_type, f->getArg(r.acc), idx[0]));
       lb.CreateStore(lb.CreateFPTrunc(v, e.t), elem(lb, e.t, f->getArg(r.out), idx[0]));
@@ -328,13 +330,242 @@ void emit_loop_kernel(Emitter& e, B& b, size_t index) {
   b.CreateCall(f, ps.args());
 }
 
+// ---- phased kernels (ir/kernel.h): per row, one loop over the row per phase ----
+
+// Strides over the domain: the outer axes (fused) and the row's.
+struct PhasedKernel {
+  const ir::Kernel& k;
+  Dims outer;
+  int64_t row = 0;
+  std::vector<Dims> strides;  // per access: the outer axes' strides, then the row's
+  std::vector<Access> leaves, stores, buffers;
+  std::vector<Reduction> reductions;
+  std::unordered_map<NodeId, int> phase;
+  std::unordered_map<NodeId, const Access*> leaf, store, buffer;
+};
+
+// Strides of one value per row, stored: 0 along the row, row-major over the outer axes.
+Dims row_value_strides(const Dims& domain) {
+  Dims s(domain.size(), 0);
+  int64_t step = 1;
+  for (size_t a = domain.size() - 1; a-- > 0;) {
+    s[a] = step;
+    step *= domain[a];
+  }
+  return s;
+}
+
+PhasedKernel describe_phased(Emitter& e, const ir::Kernel& k, Params& ps, B& b) {
+  PhasedKernel pk{k, k.domain.dims, k.domain.dims.back(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  pk.outer.pop_back();
+  const Dims& d = k.domain.dims;
+  auto add = [&](std::vector<Access>& to, NodeId id, unsigned param, Dims strides) {
+    to.push_back({id, param, pk.strides.size()});
+    pk.strides.push_back(std::move(strides));
+  };
+  for (NodeId x : k.inputs) add(pk.leaves, x, ps.of(x, false), broadcast_strides(e.g[x].shape.dims, d));
+  for (NodeId id : k.outputs)
+    if (!is_reduction(e.g[id].op))
+      add(pk.stores, id, ps.of(id, true), ir::is_row_node(e.g, k, id) ? row_value_strides(d) : strides_of(d));
+  Dims in_row(d.size(), 0);
+  in_row.back() = 1;
+  for (NodeId id : ir::row_buffered(e.g, k)) add(pk.buffers, id, ps.scratch(e.plan.slots[id].scratch, b), in_row);
+  for (size_t i = 0; i < k.nodes.size(); ++i) {
+    const NodeId id = k.nodes[i];
+    pk.phase[id] = k.phase[i];
+    const Node& n = e.g[id];
+    if (!is_reduction(n.op)) continue;
+    Reduction r{id, n.op == Op::ReduceMax, e.t, 0, 0, pk.strides.size()};
+    pk.strides.push_back(accumulator_strides(n, d));
+    r.in_register = pk.strides.back().back() == 0;
+    r.stored = std::find(k.outputs.begin(), k.outputs.end(), id) != k.outputs.end();
+    if (n.op == Op::Sum && e.t->isFloatTy()) r.acc_type = llvm::Type::getDoubleTy(e.ctx());
+    if (r.stored) {
+      const size_t scratch = e.plan.slots[id].scratch;
+      r.out = ps.of(id, true);
+      r.acc = scratch != kNoScratch ? ps.scratch(scratch, b) : r.out;
+      GRADC_ASSERT((scratch != kNoScratch) == (r.acc_type != e.t), "codegen: f32 sum without f64 accumulators");
+    }
+    pk.reductions.push_back(r);
+  }
+  std::vector<Dims> outer_strides, row_strides;
+  for (Dims& s : pk.strides) outer_strides.push_back(Dims(s.begin(), s.end() - 1));
+  fuse_axes(pk.outer, outer_strides);
+  if (pk.outer.empty()) {
+    pk.outer = {1};
+    for (Dims& s : outer_strides) s = {0};
+  }
+  for (size_t i = 0; i < pk.strides.size(); ++i) {
+    outer_strides[i].push_back(pk.strides[i].back());
+    pk.strides[i] = std::move(outer_strides[i]);
+  }
+  for (const Access& a : pk.leaves) pk.leaf[a.node] = &a;
+  for (const Access& a : pk.stores) pk.store[a.node] = &a;
+  for (const Access& a : pk.buffers) pk.buffer[a.node] = &a;
+  return pk;
+}
+
+// Values within one row: row values (known for the whole row) and one phase's elements.
+class PhaseValues {
+ public:
+  PhaseValues(Emitter& e, const PhasedKernel& pk, llvm::Function* f, B& b, std::vector<Value*> idx,
+              const std::unordered_map<NodeId, Value*>& row)
+      : e_(e), pk_(pk), f_(f), b_(b), idx_(std::move(idx)), row_(row) {}
+
+  Value* at(llvm::Type* t, const Access& a) { return at(t, a.param, a.strides); }
+  Value* at(llvm::Type* t, unsigned param, size_t strides) {
+    return elem(b_, t, f_->getArg(param), offset(b_, idx_, pk_.strides[strides]));
+  }
+  Value* value(NodeId x) {
+    if (auto it = val_.find(x); it != val_.end()) return it->second;
+    if (e_.g[x].op == Op::Const) return llvm::ConstantFP::get(e_.t, e_.g[x].value);
+    if (auto it = row_.find(x); it != row_.end()) return it->second;
+    const Access* a = pk_.buffer.count(x) ? pk_.buffer.at(x) : pk_.store.count(x) ? pk_.store.at(x) : pk_.leaf.at(x);
+    return val_[x] = b_.CreateLoad(e_.t, at(e_.t, *a));
+  }
+  // An element node, a row node (from row values) or a reduction's operand.
+  Value* compute(NodeId id) {
+    const Node& n = e_.g[id];
+    if (n.op == Op::Const) return val_[id] = llvm::ConstantFP::get(e_.t, n.value);
+    if (n.op == Op::Broadcast || n.op == Op::StopGrad || n.op == Op::Reshape) return val_[id] = value(n.inputs[0]);
+    std::vector<Value*> xs;
+    for (NodeId x : n.inputs) xs.push_back(value(x));
+    return val_[id] = emit_op(b_, n, xs);
+  }
+  Value* operand_of(const Reduction& r) {
+    Value* v = value(e_.g[r.node].inputs[0]);
+    return r.acc_type == e_.t ? v : b_.CreateFPExt(v, r.acc_type);
+  }
+  Value* computed(NodeId id) const { return val_.at(id); }
+
+ private:
+  Emitter& e_;
+  const PhasedKernel& pk_;
+  llvm::Function* f_;
+  B& b_;
+  std::vector<Value*> idx_;
+  const std::unordered_map<NodeId, Value*>& row_;
+  std::unordered_map<NodeId, Value*> val_;
+};
+
+bool in_phase_loop(const ir::Graph& g, const PhasedKernel& pk, NodeId id, int phase) {
+  return pk.phase.at(id) == phase && (!ir::is_row_node(g, pk.k, id) || ir::is_row_reduction(g, pk.k, id));
+}
+
+// Phase `phase`'s loop over the row; its row reductions' values are added to `row`.
+void emit_phase(Emitter& e, const PhasedKernel& pk, llvm::Function* f, B& b, const std::vector<Value*>& outer,
+                int phase, std::unordered_map<NodeId, Value*>& row) {
+  std::vector<const Reduction*> reds;
+  for (const Reduction& r : pk.reductions)
+    if (pk.phase.at(r.node) == phase) reds.push_back(&r);
+  llvm::BasicBlock* pre = b.GetInsertBlock();
+  auto* loop = llvm::BasicBlock::Create(e.ctx(), "phase", f);
+  auto* exit = llvm::BasicBlock::Create(e.ctx(), "phase.exit", f);
+  PhaseValues head(e, pk, f, b, outer, row);
+  std::vector<Value*> acc_at(reds.size(), nullptr), init(reds.size(), nullptr);
+  for (size_t i = 0; i < reds.size(); ++i) {
+    const Reduction& r = *reds[i];
+    if (!r.stored)  // in registers only: starts afresh on each row
+      init[i] = llvm::ConstantFP::get(r.acc_type, r.is_max ? -std::numeric_limits<double>::infinity() : 0.0);
+    else if (r.in_register)
+      init[i] = b.CreateLoad(r.acc_type, acc_at[i] = head.at(r.acc_type, r.acc, r.strides));
+  }
+  b.CreateBr(loop);
+  b.SetInsertPoint(loop);
+  llvm::PHINode* p = b.CreatePHI(b.getInt64Ty(), 2, "p");
+  p->addIncoming(b.getInt64(0), pre);
+  std::vector<llvm::PHINode*> acc(reds.size(), nullptr);
+  for (size_t i = 0; i < reds.size(); ++i)
+    if (init[i]) {
+      acc[i] = b.CreatePHI(reds[i]->acc_type, 2, "acc");
+      acc[i]->addIncoming(init[i], pre);
+    }
+  std::vector<Value*> idx = outer;
+  idx.push_back(p);
+  PhaseValues it(e, pk, f, b, idx, row);
+  for (NodeId id : pk.k.nodes)
+    if (in_phase_loop(e.g, pk, id, phase) && !is_reduction(e.g[id].op)) it.compute(id);
+  std::vector<Value*> next_acc(reds.size(), nullptr);
+  for (size_t i = 0; i < reds.size(); ++i) {
+    Value* v = it.operand_of(*reds[i]);
+    if (acc[i]) {
+      next_acc[i] = combine(b, reds[i]->is_max, acc[i], v, true);
+      continue;
+    }
+    Value* at = it.at(reds[i]->acc_type, reds[i]->acc, reds[i]->strides);
+    b.CreateStore(combine(b, reds[i]->is_max, b.CreateLoad(reds[i]->acc_type, at), v, false), at);
+  }
+  for (const std::vector<Access>* list : {&pk.stores, &pk.buffers})
+    for (const Access& a : *list)
+      if (in_phase_loop(e.g, pk, a.node, phase) && !is_reduction(e.g[a.node].op))
+        b.CreateStore(it.computed(a.node), it.at(e.t, a));
+  Value* next = b.CreateAdd(p, b.getInt64(1), "p.next", true, true);
+  p->addIncoming(next, b.GetInsertBlock());
+  for (size_t i = 0; i < acc.size(); ++i)
+    if (acc[i]) acc[i]->addIncoming(next_acc[i], b.GetInsertBlock());
+  b.CreateCondBr(b.CreateICmpEQ(next, b.getInt64(pk.row)), exit, loop);
+  b.SetInsertPoint(exit);
+  for (size_t i = 0; i < acc.size(); ++i) {
+    if (!acc[i]) continue;
+    if (acc_at[i]) b.CreateStore(next_acc[i], acc_at[i]);
+    if (ir::is_row_reduction(e.g, pk.k, reds[i]->node))
+      row[reds[i]->node] = reds[i]->acc_type == e.t ? next_acc[i] : b.CreateFPTrunc(next_acc[i], e.t);
+  }
+}
+
+// Row nodes of phase `phase` (ready before its loop), computed once per row and stored if read elsewhere.
+void emit_row_nodes(Emitter& e, const PhasedKernel& pk, llvm::Function* f, B& b, const std::vector<Value*>& outer,
+                    int phase, std::unordered_map<NodeId, Value*>& row) {
+  PhaseValues v(e, pk, f, b, outer, row);
+  for (NodeId id : pk.k.nodes)
+    if (pk.phase.at(id) == phase && ir::is_row_node(e.g, pk.k, id) && !is_reduction(e.g[id].op)) {
+      row[id] = v.compute(id);
+      if (auto it = pk.store.find(id); it != pk.store.end()) b.CreateStore(row[id], v.at(e.t, *it->second));
+    }
+}
+
+bool phase_has_loop(const ir::Graph& g, const PhasedKernel& pk, int phase) {
+  for (NodeId id : pk.k.nodes)
+    if (in_phase_loop(g, pk, id, phase)) return true;
+  return false;
+}
+
+void emit_phased_kernel(Emitter& e, B& b, size_t index) {
+  const ir::Kernel& k = e.g.kernels[index];
+  Params ps(e, b.GetInsertBlock()->getParent()->getArg(2));
+  const PhasedKernel pk = describe_phased(e, k, ps, b);
+  llvm::Function* f = kernel_function(e, fmt::format("k{}.{}", index, ir::kernel_kind_name(k.kind)), ps.written());
+  B kb(&f->getEntryBlock());
+  LoopKernel lk{k, {}, pk.strides, {}, {}, pk.reductions};
+  init_accumulators(e, lk, f, kb);
+  if (count(k.domain.dims) > 0)
+    loop_nest(kb, pk.outer, [&](B& lb, const std::vector<Value*>& idx) {
+      std::unordered_map<NodeId, Value*> row;
+      for (int phase = 0; phase < k.phases(); ++phase) {
+        emit_row_nodes(e, pk, f, lb, idx, phase, row);
+        if (phase_has_loop(e.g, pk, phase)) emit_phase(e, pk, f, lb, idx, phase, row);
+      }
+    });
+  finish_accumulators(e, lk, f, kb);
+  kb.CreateRetVoid();
+  b.CreateCall(f, ps.args());
+}
+
+bool is_phased(const ir::Graph& g, const ir::Kernel& k) {
+  if (k.phases() > 1) return true;
+  for (NodeId id : k.nodes)
+    if (ir::is_row_node(g, k, id) && !is_reduction(g[id].op)) return true;
+  return false;
+}
+
 void emit_kernel(Emitter& e, B& b, size_t index) {
   const ir::Kernel& k = e.g.kernels[index];
   const NodeId id = k.nodes.front();
   const bool empty = count(e.g[id].shape.dims) == 0;
   switch (k.kind) {
     case ir::KernelKind::Elementwise:
-    case ir::KernelKind::Reduce: return emit_loop_kernel(e, b, index);
+    case ir::KernelKind::Reduce:
+      return is_phased(e.g, k) ? emit_phased_kernel(e, b, index) : emit_loop_kernel(e, b, index);
     case ir::KernelKind::Gemm:
       if (!empty) emit_matmul(e, b, id);
       return;

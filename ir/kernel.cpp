@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "ir/graph.h"
 #include "ir/printer.h"
 
@@ -18,6 +20,40 @@ const char* kernel_kind_name(KernelKind k) {
     case KernelKind::View: return "view";
   }
   return "?";
+}
+
+int Kernel::phases() const {
+  int p = 0;
+  for (int x : phase) p = std::max(p, x);
+  return p + 1;
+}
+
+bool is_row_reduction(const Graph& g, const Kernel& k, NodeId id) {
+  const Node& n = g[id];
+  const int64_t last = static_cast<int64_t>(k.domain.rank()) - 1;
+  return (n.op == Op::Sum || n.op == Op::ReduceMax) && last >= 0 && n.attr == std::vector<int64_t>{last} &&
+         g[n.inputs[0]].shape == k.domain;
+}
+
+bool is_row_node(const Graph& g, const Kernel& k, NodeId id) {
+  const Node& n = g[id];
+  if (n.op == Op::Sum || n.op == Op::ReduceMax) return is_row_reduction(g, k, id);
+  return !(n.shape == k.domain);
+}
+
+std::vector<NodeId> row_buffered(const Graph& g, const Kernel& k) {
+  std::vector<int> phase_of(g.size(), -1);
+  for (size_t i = 0; i < k.nodes.size(); ++i) phase_of[k.nodes[i]] = k.phase.empty() ? 0 : k.phase[i];
+  std::vector<bool> need(g.size(), false), stored(g.size(), false);
+  for (NodeId id : k.outputs) stored[id] = true;
+  for (NodeId id : k.nodes)
+    if (!is_row_node(g, k, id) || is_row_reduction(g, k, id))
+      for (NodeId x : g[id].inputs)
+        if (phase_of[x] >= 0 && phase_of[x] < phase_of[id] && !is_row_node(g, k, x) && !stored[x]) need[x] = true;
+  std::vector<NodeId> out;
+  for (NodeId id : k.nodes)
+    if (need[id]) out.push_back(id);
+  return out;
 }
 
 std::vector<int> kernel_of(const Graph& g) {
@@ -61,7 +97,10 @@ std::string print_kernels(const Graph& g) {
     const DType t = g[k.nodes.back()].dtype;
     out += fmt::format("  k{} {} {}{} in({}) out({})\n", i, kernel_kind_name(k.kind), dtype_name(t),
                        to_string(k.domain, &g.dim_names), name_list(k.inputs, names), name_list(k.outputs, names));
-    for (NodeId id : k.nodes) out += node_line(g, k, id, names, stored);
+    for (size_t j = 0; j < k.nodes.size(); ++j) {
+      if (k.phases() > 1 && (j == 0 || k.phase[j] != k.phase[j - 1])) out += fmt::format("   phase {}\n", k.phase[j]);
+      out += node_line(g, k, k.nodes[j], names, stored);
+    }
   }
   std::vector<std::string> rets;
   for (const Output& o : g.outputs) rets.push_back(fmt::format("{} = {}", o.name, names[o.id]));

@@ -10,6 +10,15 @@
 // domain-shaped value and accumulate into their (smaller) result. Values read from other
 // kernels or the graph's inputs (`inputs`) are loaded with broadcast strides; constants
 // are immediates. Only `outputs` (used by another kernel, or a graph output) are stored.
+//
+// Phases (softmax, log-sum-exp, their gradients: "few passes over a row"): a loop kernel may
+// also use a reduction over its domain's last axis (a row reduction) within the same kernel.
+// It then loops over the rows, and within each row runs phase 0, 1, ... as separate loops
+// over the row: a row reduction computed in phase p is known from phase p + 1 on. Row nodes
+// (elementwise ops, stop_gradient or reshape of row reductions: log of a row sum, a [B] sum
+// reshaped to [B,1]) have one value per row, computed between the phases. A value of one
+// phase that a later phase reads is kept for the row in a row buffer (L1-sized), or read
+// back from where it is stored.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +44,16 @@ enum class KernelKind : uint8_t {
 };
 
 const char* kernel_kind_name(KernelKind k);
+class Graph;
+struct Kernel;
+// A sum or reduce_max over exactly the last axis of `k`'s domain (a phased kernel's row
+// reduction), and nodes with one value per row (their shape: the domain without its last
+// axis, or with it as 1, and not a reduction of the whole domain).
+bool is_row_reduction(const Graph& g, const Kernel& k, NodeId id);
+bool is_row_node(const Graph& g, const Kernel& k, NodeId id);
+// Nodes of phased kernel `k` that a later phase reads and that are not stored: they need a
+// row buffer.
+std::vector<NodeId> row_buffered(const Graph& g, const Kernel& k);
 inline bool is_loop_kernel(KernelKind k) { return k == KernelKind::Elementwise || k == KernelKind::Reduce; }
 
 struct Kernel {
@@ -43,7 +62,11 @@ struct Kernel {
   std::vector<NodeId> nodes;    // the nodes it computes, in id order
   std::vector<NodeId> inputs;   // values it reads from other kernels or graph inputs (no consts), id order
   std::vector<NodeId> outputs;  // its nodes whose values are stored (materialised), id order
+  // Loop kernels: per node (parallel to `nodes`), the phase whose row loop computes it; a
+  // row node: the phase before which it is computed. All 0 in a kernel of one phase.
+  std::vector<int> phase;
 
+  int phases() const;  // 1 + the largest phase
   bool operator==(const Kernel&) const = default;
 };
 
@@ -61,7 +84,8 @@ struct MemoryPlan {
   static constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
   uint64_t elem_bytes = 0;        // the element size planned for; 0: no plan (codegen plans)
   std::vector<uint64_t> offset;   // per node: byte offset of its workspace buffer, or kNone
-  std::vector<uint64_t> scratch;  // per node: f32 sums' f64 accumulators, or kNone
+  std::vector<uint64_t> scratch;  // per node: f32 sums' f64 accumulators, a phased kernel's row
+                                  // buffer of a value a later phase reads, or kNone
   uint64_t workspace_bytes = 0;   // the workspace's size (the highest end of any buffer)
   uint64_t peak_bytes = 0;        // the most bytes live at once (workspace without fragmentation)
   uint64_t unplanned_bytes = 0;   // one buffer per value, nothing reused (what -O0 takes)

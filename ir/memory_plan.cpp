@@ -12,7 +12,7 @@
 //      last time at the very same index (an elementwise kernel, same shape: in place), or
 //      else the first free region big enough (64-byte aligned), or the end of the workspace.
 //   3. Then the buffers whose last reader was this kernel are freed (adjacent regions merge).
-// f32 sums get f64 accumulators that live for their kernel only.
+// f32 sums get f64 accumulators, and phased kernels row buffers, that live for their kernel only.
 #include <algorithm>
 #include <map>
 
@@ -84,8 +84,12 @@ std::vector<Buffer> buffers(const Graph& g, const Lifetimes& l, uint64_t elem_by
       if (!out[id] && g[id].op != Op::Input)
         bs.push_back({id, false, round_up(elements(g[id].shape) * elem_bytes), p, std::max(p, l.last[id])});
     if (elem_bytes == 4 && is_loop_kernel(kn.kind))
-      for (NodeId id : kn.nodes)
+      for (NodeId id : kn.outputs)
         if (g[id].op == Op::Sum) bs.push_back({id, true, round_up(elements(g[id].shape) * 8), p, p});
+    if (kn.phases() > 1) {
+      const uint64_t row = static_cast<uint64_t>(kn.domain.dims.back());
+      for (NodeId id : row_buffered(g, kn)) bs.push_back({id, true, round_up(row * elem_bytes), p, p});
+    }
   }
   return bs;
 }

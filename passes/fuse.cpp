@@ -27,8 +27,10 @@
 #include "passes/fuse.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <queue>
 #include <set>
+#include <unordered_map>
 
 namespace gradc::passes {
 
@@ -41,6 +43,27 @@ using ir::Op;
 bool is_reduction(Op op) { return op == Op::Sum || op == Op::ReduceMax; }
 bool is_loop_op(Op op) { return ir::is_elementwise(op) || op == Op::Broadcast || is_reduction(op); }
 
+const ir::Shape& domain_of(const ir::Graph& g, NodeId id) {
+  return is_reduction(g[id].op) ? g[g[id].inputs[0]].shape : g[id].shape;
+}
+
+// A sum or max over exactly the last axis of `domain`: its value per row can be used by
+// the same kernel's later phases.
+bool is_row_reduction(const ir::Graph& g, const ir::Shape& domain, NodeId id) {
+  const int64_t last = static_cast<int64_t>(domain.rank()) - 1;
+  return is_reduction(g[id].op) && last >= 0 && g[id].attr == std::vector<int64_t>{last} &&
+         g[g[id].inputs[0]].shape == domain;
+}
+
+// The shape of one value per row of `domain`: without its last axis, or with it as 1.
+bool is_row_shape(const ir::Shape& s, const ir::Shape& domain) {
+  if (domain.rank() == 0) return false;
+  ir::Shape keep = domain, drop = domain;
+  keep.dims.back() = 1;
+  drop.dims.pop_back();
+  return s == keep || s == drop;
+}
+
 struct Work {
   KernelKind kind;
   ir::Shape domain;
@@ -51,9 +74,13 @@ struct Work {
 
 class Partition {
  public:
-  explicit Partition(const ir::Graph& g) : g_(g), owner_(g.size(), -1) {}
+  explicit Partition(const ir::Graph& g)
+      : g_(g), owner_(g.size(), -1), phase_(g.size(), 0), ready_(g.size(), 0), row_value_(g.size(), false) {}
 
   int owner(NodeId id) const { return owner_[id]; }
+  int phase(NodeId id) const { return phase_[id]; }
+  // A row reduction or row node of its kernel: read in the kernel from phase ready_ on.
+  bool row_value(NodeId id) const { return row_value_[id]; }
   const std::vector<Work>& kernels() const { return ks_; }
 
   int start(NodeId id, KernelKind kind, ir::Shape domain) {
@@ -62,12 +89,22 @@ class Partition {
     return static_cast<int>(ks_.size() - 1);
   }
 
+  // Phases (ir/kernel.h): a node runs in the latest phase of its in-kernel operands, or
+  // after a row value it reads is ready; a reduction's value is ready one phase later.
   void add(int k, NodeId id) {
+    Work& w = ks_[static_cast<size_t>(k)];
     owner_[id] = k;
-    ks_[static_cast<size_t>(k)].nodes.push_back(id);
-    if (is_reduction(g_[id].op)) ks_[static_cast<size_t>(k)].kind = KernelKind::Reduce;
-    for (NodeId x : g_[id].inputs)
-      if (owner_[x] >= 0 && owner_[x] != k) ks_[static_cast<size_t>(k)].deps.insert(owner_[x]);
+    w.nodes.push_back(id);
+    if (is_reduction(g_[id].op)) w.kind = KernelKind::Reduce;
+    int ph = 0;
+    for (NodeId x : g_[id].inputs) {
+      if (owner_[x] >= 0 && owner_[x] != k) w.deps.insert(owner_[x]);
+      if (owner_[x] == k) ph = std::max(ph, row_value_[x] ? ready_[x] : phase_[x]);
+    }
+    phase_[id] = ready_[id] = ph;
+    const bool element = domain_of(g_, id) == w.domain;
+    row_value_[id] = !element || (is_reduction(g_[id].op) && is_row_reduction(g_, w.domain, id));
+    if (is_reduction(g_[id].op)) ready_[id] = ph + 1;
   }
 
   // Does kernel `from` read, directly or through other kernels, what `to` computes?
@@ -105,21 +142,28 @@ class Partition {
 
  private:
   const ir::Graph& g_;
-  std::vector<int> owner_;
+  std::vector<int> owner_, phase_, ready_;
+  std::vector<bool> row_value_;
   std::vector<Work> ks_;
 };
 
-const ir::Shape& domain_of(const ir::Graph& g, NodeId id) {
-  return is_reduction(g[id].op) ? g[g[id].inputs[0]].shape : g[id].shape;
-}
-
 // Step 3's test for one operand kernel k: a loop kernel over the same domain that the node
 // may read from without reading a reduction it has not finished.
+// A row node (a value per row computed from the kernel's row values) may join as well.
 bool may_join(const ir::Graph& g, const Partition& p, NodeId id, int k) {
   const Work& w = p.kernels()[static_cast<size_t>(k)];
-  if (!ir::is_loop_kernel(w.kind) || !(w.domain == domain_of(g, id))) return false;
+  if (!ir::is_loop_kernel(w.kind)) return false;
+  if (w.domain == domain_of(g, id)) {
+    for (NodeId x : g[id].inputs) {
+      if (p.owner(x) != k) continue;
+      if (is_reduction(g[x].op) && !is_row_reduction(g, w.domain, x)) return false;
+      if (p.row_value(x) && is_reduction(g[id].op)) return false;  // reductions read elements only
+    }
+    return true;
+  }
+  if (is_reduction(g[id].op) || !is_row_shape(g[id].shape, w.domain)) return false;
   for (NodeId x : g[id].inputs)
-    if (p.owner(x) == k && is_reduction(g[x].op)) return false;
+    if (g[x].op != Op::Const && (p.owner(x) != k || !p.row_value(x))) return false;
   return true;
 }
 
@@ -132,7 +176,8 @@ bool no_operand_depends(const ir::Graph& g, const Partition& p, NodeId id, int k
   return true;
 }
 
-void place_loop_op(const ir::Graph& g, Partition& p, NodeId id) {
+// Step 3: joins (and merges) operand kernels; false if none qualifies.
+bool join(const ir::Graph& g, Partition& p, NodeId id) {
   std::vector<int> cands;
   for (NodeId x : g[id].inputs) {
     const int k = p.owner(x);
@@ -141,15 +186,18 @@ void place_loop_op(const ir::Graph& g, Partition& p, NodeId id) {
   int into = -1;
   for (int k : cands)
     if (into < 0 && no_operand_depends(g, p, id, k, k, k)) into = k;
-  if (into < 0) {
-    if (g[id].op == Op::StopGrad && g[g[id].inputs[0]].op != Op::Const) p.start(id, KernelKind::View, g[id].shape);
-    else p.start(id, is_reduction(g[id].op) ? KernelKind::Reduce : KernelKind::Elementwise, domain_of(g, id));
-    return;
-  }
+  if (into < 0) return false;
   for (int k : cands)
     if (k != into && !p.depends(into, k) && !p.depends(k, into) && no_operand_depends(g, p, id, into, k, k))
       p.merge(into, k);
   p.add(into, id);
+  return true;
+}
+
+void place_loop_op(const ir::Graph& g, Partition& p, NodeId id) {
+  if (join(g, p, id)) return;
+  if (g[id].op == Op::StopGrad && g[g[id].inputs[0]].op != Op::Const) p.start(id, KernelKind::View, g[id].shape);
+  else p.start(id, is_reduction(g[id].op) ? KernelKind::Reduce : KernelKind::Elementwise, domain_of(g, id));
 }
 
 bool swaps_last_two(const ir::Node& n) {
@@ -188,7 +236,9 @@ void place_other(const ir::Graph& g, const Uses& u, Partition& p, NodeId id) {
       return;
     case Op::MatMul: p.start(id, KernelKind::Gemm, n.shape); return;
     case Op::OneHot: p.start(id, KernelKind::OneHot, n.shape); return;
-    case Op::Reshape: p.start(id, KernelKind::View, n.shape); return;
+    case Op::Reshape:  // of a row value: a row node; else an alias
+      if (!join(g, p, id)) p.start(id, KernelKind::View, n.shape);
+      return;
     case Op::Transpose: {
       const bool folded = swaps_last_two(n) && u.only_matmul[id] && !u.output[id];
       p.start(id, folded ? KernelKind::View : KernelKind::Transpose, n.shape);
@@ -203,8 +253,27 @@ void place_other(const ir::Graph& g, const Uses& u, Partition& p, NodeId id) {
 }
 
 // Step 5: inputs read from elsewhere (consts: immediates in loops) and values stored.
+// Phased kernels: an elementwise node runs in the first phase that reads it rather than the
+// first it could (its operands' latest): a broadcast of an input or a chain feeding only a
+// late phase then needs no row buffer to carry it there.
+void phases_as_late_as_possible(const ir::Graph& g, ir::Kernel& k) {
+  if (k.phases() == 1) return;
+  std::unordered_map<NodeId, size_t> at;
+  for (size_t i = 0; i < k.nodes.size(); ++i) at[k.nodes[i]] = i;
+  std::vector<int> first_use(k.nodes.size(), INT32_MAX);
+  for (size_t i = k.nodes.size(); i-- > 0;) {
+    const NodeId id = k.nodes[i];
+    if (!is_reduction(g[id].op) && !ir::is_row_node(g, k, id) && first_use[i] != INT32_MAX)
+      k.phase[i] = std::max(k.phase[i], first_use[i]);
+    for (NodeId x : g[id].inputs)
+      if (auto it = at.find(x); it != at.end()) first_use[it->second] = std::min(first_use[it->second], k.phase[i]);
+  }
+}
+
 ir::Kernel finish_kernel(const ir::Graph& g, const std::vector<bool>& stored, const Partition& p, const Work& w) {
-  ir::Kernel k{w.kind, w.domain, w.nodes, {}, {}};
+  ir::Kernel k{w.kind, w.domain, w.nodes, {}, {}, {}};
+  for (NodeId id : w.nodes) k.phase.push_back(p.phase(id));
+  phases_as_late_as_possible(g, k);
   const int self = p.owner(w.nodes.front());
   std::set<NodeId> in;
   for (NodeId id : w.nodes)

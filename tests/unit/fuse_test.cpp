@@ -141,21 +141,38 @@ TEST_CASE("fuse: golden kernel form of softmax -> GELU -> MSE and its gradient",
   check_golden("softmax_gelu_mse.txt", ir::print_kernels(g));
 }
 
-TEST_CASE("fuse: softmax is three loop kernels, its exp stored once by the row sum's kernel", "[fuse]") {
+TEST_CASE("fuse: softmax is one kernel of three passes over each row", "[fuse]") {
   ir::Graph g;
   ir::Builder b(g, DType::F32);
   NodeId x = b.input("x", Shape{{6, 9}});
-  g.outputs.push_back({"y", ir::nn::softmax(b, x)});
+  NodeId y = ir::nn::softmax(b, x);
+  g.outputs.push_back({"y", y});
   passes::PassContext ctx;
   const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
   INFO(ir::print_kernels(f));
-  REQUIRE(f.kernels.size() == 4);  // max, view (stop_gradient), exp + sum, divide
-  CHECK(f.kernels[0].kind == KernelKind::Reduce);
-  CHECK(f.kernels[1].kind == KernelKind::View);
-  CHECK(f.kernels[2].kind == KernelKind::Reduce);
-  CHECK(f.kernels[2].outputs.size() == 2);  // exp(x - max) and its row sum
-  CHECK(f.kernels[3].kind == KernelKind::Elementwise);
-  CHECK(ctx.stats["fuse.kernels"] == 4);
+  REQUIRE(f.kernels.size() == 1);
+  const ir::Kernel& k = f.kernels[0];
+  CHECK(k.kind == KernelKind::Reduce);
+  CHECK(k.phases() == 3);  // the row max; exp and its sum; the division
+  CHECK(k.outputs == std::vector<NodeId>{y});
+  CHECK(ctx.stats["fuse.kernels"] == 1);
+  // exp(x - max) is kept for the row between its phase and the division's: one row buffer.
+  REQUIRE(ir::row_buffered(f, k).size() == 1);
+  CHECK(f.memory.workspace_bytes == 64);
+  check_against_interpreter(f, random_inputs(f, 3));
+}
+
+TEST_CASE("fuse: without row phases a reduction's users are another kernel", "[fuse]") {
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  NodeId x = b.input("x", Shape{{6, 9}});
+  NodeId s = b.sum(x, {0}, true);  // a column sum: not a row reduction
+  g.outputs.push_back({"y", b.div(x, s)});
+  passes::PassContext ctx;
+  const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+  INFO(ir::print_kernels(f));
+  REQUIRE(f.kernels.size() == 2);
+  CHECK(f.kernels[0].outputs == std::vector<NodeId>{s});
   check_against_interpreter(f, random_inputs(f, 3));
 }
 
