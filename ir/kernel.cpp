@@ -65,6 +65,34 @@ std::vector<int> kernel_of(const Graph& g) {
 
 namespace {
 
+bool fits_domain(const Graph& g, const Kernel& k, NodeId id) {
+  const Node& n = g[id];
+  if (n.op == Op::Sum || n.op == Op::ReduceMax) return g[n.inputs[0]].shape == k.domain;
+  if (n.shape == k.domain) return true;
+  if (k.domain.rank() == 0) return false;
+  Shape keep = k.domain, drop = k.domain;
+  keep.dims.back() = 1;
+  drop.dims.pop_back();
+  return n.shape == keep || n.shape == drop;
+}
+
+// Operand x of node id (kernel ki, at position i): where may it come from?
+void verify_operand(const Graph& g, const std::vector<int>& kof, const std::vector<int>& phase_of, size_t ki,
+                    NodeId id, NodeId x, std::vector<std::string>& errs) {
+  const Kernel& k = g.kernels[ki];
+  const int kx = kof[x];
+  const bool reduction = g[x].op == Op::Sum || g[x].op == Op::ReduceMax;
+  if (kx < 0) {
+    if (g[x].op != Op::Input && !(g[x].op == Op::Const && is_loop_kernel(k.kind)))
+      errs.push_back(fmt::format("kernel {}: node {} reads node {}, which no kernel computes", ki, id, x));
+  } else if (static_cast<size_t>(kx) > ki) {
+    errs.push_back(fmt::format("kernel {}: node {} reads node {} of the later kernel {}", ki, id, x, kx));
+  } else if (static_cast<size_t>(kx) == ki && is_loop_kernel(k.kind)) {
+    if (phase_of[x] > phase_of[id] || (reduction && (phase_of[x] == phase_of[id] || !is_row_reduction(g, k, x))))
+      errs.push_back(fmt::format("kernel {}: node {} reads node {} before it is complete", ki, id, x));
+  }
+}
+
 std::string name_list(const std::vector<NodeId>& ids, const ValueNames& names) {
   std::vector<std::string> parts;
   for (NodeId id : ids) parts.push_back(names[id]);
@@ -85,6 +113,34 @@ std::string node_line(const Graph& g, const Kernel& k, NodeId id, const ValueNam
 }
 
 }  // namespace
+
+std::vector<std::string> verify_kernels(const Graph& g) {
+  std::vector<std::string> errs;
+  std::vector<int> kof(g.size(), -1), phase_of(g.size(), 0);
+  for (size_t ki = 0; ki < g.kernels.size(); ++ki) {
+    const Kernel& k = g.kernels[ki];
+    if (k.nodes.empty() || (!k.phase.empty() && k.phase.size() != k.nodes.size()))
+      errs.push_back(fmt::format("kernel {}: no nodes, or phases for some only", ki));
+    for (size_t i = 0; i < k.nodes.size(); ++i) {
+      const NodeId id = k.nodes[i];
+      if (id >= g.size() || kof[id] >= 0) {
+        errs.push_back(fmt::format("kernel {}: node {} out of range or in two kernels", ki, id));
+        return errs;
+      }
+      kof[id] = static_cast<int>(ki);
+      phase_of[id] = k.phase.empty() ? 0 : k.phase[i];
+      if (is_loop_kernel(k.kind) && !fits_domain(g, k, id))
+        errs.push_back(fmt::format("kernel {}: node {} ({}) does not fit the domain", ki, id, g.type_string(id)));
+    }
+  }
+  for (size_t ki = 0; ki < g.kernels.size(); ++ki)
+    for (NodeId id : g.kernels[ki].nodes)
+      for (NodeId x : g[id].inputs) verify_operand(g, kof, phase_of, ki, id, x, errs);
+  for (const Output& o : g.outputs)
+    if (o.id < g.size() && kof[o.id] < 0 && g[o.id].op != Op::Input)
+      errs.push_back(fmt::format("output {}: no kernel computes it", o.name));
+  return errs;
+}
 
 std::string print_kernels(const Graph& g) {
   const ValueNames names(g);

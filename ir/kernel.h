@@ -98,6 +98,13 @@ struct MemoryPlan {
 // The kernel each node belongs to (index in g.kernels), or -1 (inputs, consts, dead nodes).
 std::vector<int> kernel_of(const Graph& g);
 
+// The kernel table's invariants (ir::verify runs this when there are kernels): each node
+// in at most one kernel; every operand computed by the same kernel (an earlier phase, or the
+// same phase unless it is a reduction), by an earlier kernel, or an input, or a constant a
+// loop kernel reads as an immediate; outputs computed somewhere; loop kernels' shapes fit
+// their domain. One message per broken invariant.
+std::vector<std::string> verify_kernels(const Graph& g);
+
 // The kernel form, readable and deterministic (golden-tested):
 //   k3 reduce f32[B,10] in(%7, %b4) out(%9, %10)
 //     %8 = add %7, %b4

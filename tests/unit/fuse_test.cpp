@@ -20,6 +20,7 @@
 #include "ir/kernel.h"
 #include "ir/nn.h"
 #include "ir/printer.h"
+#include "ir/verifier.h"
 #include "passes/pass_manager.h"
 #include "runtime/interpreter.h"
 
@@ -262,4 +263,19 @@ TEST_CASE("fuse: without fuse, the graph has no kernels and codegen emits one fu
   const ir::Graph fused = compile(mlp_text(), kO2, {}, {{"B", 4}});
   CHECK(loop_kernels(fused) > 0);
   CHECK(codegen::emit_llvm(fused, {DType::F32, 0}).find(".elementwise(") != std::string::npos);
+}
+
+TEST_CASE("verify: a kernel table out of order or with a node twice is reported", "[fuse][verify]") {
+  const ir::Graph fused = compile(mlp_text(), kO2, {}, {{"B", 4}});
+  REQUIRE(ir::verify(fused).empty());
+  ir::Graph swapped = fused;
+  std::swap(swapped.kernels[0], swapped.kernels[1]);  // the bias add before its GEMM
+  CHECK_FALSE(ir::verify(swapped).empty());
+  ir::Graph twice = fused;
+  twice.kernels[1].nodes.push_back(twice.kernels[0].nodes.front());
+  CHECK_FALSE(ir::verify(twice).empty());
+  ir::Graph early = fused;  // a phase reading a row reduction of its own phase
+  for (ir::Kernel& k : early.kernels)
+    for (int& p : k.phase) p = 0;
+  CHECK_FALSE(ir::verify(early).empty());
 }
