@@ -16,6 +16,7 @@
 #include "codegen/codegen.h"
 #include "frontend/frontend.h"
 #include "ir/bind_dims.h"
+#include "ir/dot.h"
 #include "ir/builder.h"
 #include "ir/kernel.h"
 #include "ir/nn.h"
@@ -278,4 +279,19 @@ TEST_CASE("verify: a kernel table out of order or with a node twice is reported"
   for (ir::Kernel& k : early.kernels)
     for (int& p : k.phase) p = 0;
   CHECK_FALSE(ir::verify(early).empty());
+}
+
+TEST_CASE("dot: after fusion each kernel is a cluster of its nodes", "[fuse][dot]") {
+  const ir::Graph fused = compile(mlp_text(), kO2, {}, {{"B", 4}});
+  const std::string dot = ir::to_dot(fused);
+  for (size_t k = 0; k < fused.kernels.size(); ++k) {
+    const size_t at = dot.find(fmt::format("subgraph cluster_k{} {{", k));
+    REQUIRE(at != std::string::npos);
+    const size_t end = dot.find("\n  }\n", at);
+    for (NodeId id : fused.kernels[k].nodes)  // each node is drawn inside its kernel's cluster
+      CHECK(dot.substr(at, end - at).find(fmt::format("\n    n{} [", id)) != std::string::npos);
+  }
+  CHECK(dot.find("k8 reduce f32[4,10], 4 phases") != std::string::npos);
+  CHECK(dot.find("cluster_backward") == std::string::npos);
+  CHECK(ir::to_dot(compile(mlp_text(), kO1, {}, {{"B", 4}})).find("cluster_k0") == std::string::npos);
 }
