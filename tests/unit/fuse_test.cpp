@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include "ir/nn.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
+#include "passes/autodiff.h"
 #include "passes/pass_manager.h"
 #include "runtime/interpreter.h"
 
@@ -294,4 +296,36 @@ TEST_CASE("dot: after fusion each kernel is a cluster of its nodes", "[fuse][dot
   CHECK(dot.find("k8 reduce f32[4,10], 4 phases") != std::string::npos);
   CHECK(dot.find("cluster_backward") == std::string::npos);
   CHECK(ir::to_dot(compile(mlp_text(), kO1, {}, {{"B", 4}})).find("cluster_k0") == std::string::npos);
+}
+
+TEST_CASE("fuse: phased kernels on rank-3 rows, unit axes and rows of one", "[fuse]") {
+  namespace nn = ir::nn;
+  struct Case {
+    const char* what;
+    Shape shape;
+    std::function<NodeId(ir::Builder&, NodeId)> f;
+  };
+  const Case cases[] = {
+      {"logsumexp [2,3,5] keepdims false", Shape{{2, 3, 5}}, [](ir::Builder& b, NodeId x) { return nn::logsumexp(b, x, -1, false); }},
+      {"softmax [2,1,4]", Shape{{2, 1, 4}}, [](ir::Builder& b, NodeId x) { return nn::softmax(b, x); }},
+      {"softmax [3,1] (rows of one)", Shape{{3, 1}}, [](ir::Builder& b, NodeId x) { return nn::softmax(b, x); }},
+      {"log_softmax [7]", Shape{{7}}, [](ir::Builder& b, NodeId x) { return nn::log_softmax(b, x); }},
+  };
+  for (const Case& c : cases) {
+    ir::Graph g;
+    ir::Builder b(g, DType::F32);
+    NodeId x = b.input("x", c.shape);
+    NodeId y = c.f(b, x);
+    NodeId r = b.input("r", b.shape(y));
+    NodeId loss = b.sum(b.mul(y, r));
+    g.outputs = {{"y", y}, {"L", loss}, {"dL/dx", passes::append_gradients(g, loss, {x})[0]}};
+    passes::PassContext ctx;
+    const ir::Graph f = passes::PassManager({"simplify", "cse", "dce", "fuse", "plan-memory"}).run(g, ctx);
+    INFO(c.what << "\n" << ir::print_kernels(f));
+    bool phased = false;
+    for (const ir::Kernel& k : f.kernels) phased = phased || k.phases() > 1;
+    CHECK(phased);
+    CHECK(ir::check_memory_plan(f, f.memory).empty());
+    check_against_interpreter(f, random_inputs(f, 8));
+  }
 }
