@@ -68,7 +68,8 @@ struct Work {
   KernelKind kind;
   ir::Shape domain;
   std::vector<NodeId> nodes;
-  std::set<int> deps;  // kernels read directly
+  std::set<int> deps;   // kernels read directly
+  std::set<int> users;  // kernels that read it directly
   bool merged_away = false;
 };
 
@@ -84,7 +85,7 @@ class Partition {
   const std::vector<Work>& kernels() const { return ks_; }
 
   int start(NodeId id, KernelKind kind, ir::Shape domain) {
-    ks_.push_back({kind, std::move(domain), {}, {}, false});
+    ks_.push_back({kind, std::move(domain), {}, {}, {}, false});
     add(static_cast<int>(ks_.size() - 1), id);
     return static_cast<int>(ks_.size() - 1);
   }
@@ -98,7 +99,10 @@ class Partition {
     if (is_reduction(g_[id].op)) w.kind = KernelKind::Reduce;
     int ph = 0;
     for (NodeId x : g_[id].inputs) {
-      if (owner_[x] >= 0 && owner_[x] != k) w.deps.insert(owner_[x]);
+      if (owner_[x] >= 0 && owner_[x] != k) {
+        w.deps.insert(owner_[x]);
+        ks_[static_cast<size_t>(owner_[x])].users.insert(k);
+      }
       if (owner_[x] == k) ph = std::max(ph, row_value_[x] ? ready_[x] : phase_[x]);
     }
     phase_[id] = ready_[id] = ph;
@@ -125,19 +129,25 @@ class Partition {
     return false;
   }
 
+  // Kernel `from` joins `into` (callers make `into` the larger: nodes move, and are put in
+  // id order once, at the end). Only the kernels next to `from` learn its new name.
   void merge(int into, int from) {
     Work& a = ks_[static_cast<size_t>(into)];
     Work& b = ks_[static_cast<size_t>(from)];
     for (NodeId id : b.nodes) owner_[id] = into;
     a.nodes.insert(a.nodes.end(), b.nodes.begin(), b.nodes.end());
-    std::sort(a.nodes.begin(), a.nodes.end());
     if (b.kind == KernelKind::Reduce) a.kind = KernelKind::Reduce;
-    a.deps.insert(b.deps.begin(), b.deps.end());
-    a.deps.erase(into);
-    b = Work{b.kind, b.domain, {}, {}, true};
-    for (Work& w : ks_)
-      if (w.deps.erase(from)) w.deps.insert(into);
-    a.deps.erase(into);
+    for (int d : b.deps) {
+      ks_[static_cast<size_t>(d)].users.erase(from);
+      ks_[static_cast<size_t>(d)].users.insert(into);
+      a.deps.insert(d);
+    }
+    for (int u : b.users) {
+      ks_[static_cast<size_t>(u)].deps.erase(from);
+      ks_[static_cast<size_t>(u)].deps.insert(into);
+      a.users.insert(u);
+    }
+    b = Work{b.kind, b.domain, {}, {}, {}, true};
   }
 
  private:
@@ -184,8 +194,10 @@ bool join(const ir::Graph& g, Partition& p, NodeId id) {
     if (k >= 0 && std::find(cands.begin(), cands.end(), k) == cands.end() && may_join(g, p, id, k)) cands.push_back(k);
   }
   int into = -1;
-  for (int k : cands)
-    if (into < 0 && no_operand_depends(g, p, id, k, k, k)) into = k;
+  for (int k : cands)  // the largest that keeps a DAG: merging moves the others' nodes
+    if (no_operand_depends(g, p, id, k, k, k) &&
+        (into < 0 || p.kernels()[static_cast<size_t>(k)].nodes.size() > p.kernels()[static_cast<size_t>(into)].nodes.size()))
+      into = k;
   if (into < 0) return false;
   for (int k : cands)
     if (k != into && !p.depends(into, k) && !p.depends(k, into) && no_operand_depends(g, p, id, into, k, k))
@@ -272,7 +284,8 @@ void phases_as_late_as_possible(const ir::Graph& g, ir::Kernel& k) {
 
 ir::Kernel finish_kernel(const ir::Graph& g, const std::vector<bool>& stored, const Partition& p, const Work& w) {
   ir::Kernel k{w.kind, w.domain, w.nodes, {}, {}, {}};
-  for (NodeId id : w.nodes) k.phase.push_back(p.phase(id));
+  std::sort(k.nodes.begin(), k.nodes.end());
+  for (NodeId id : k.nodes) k.phase.push_back(p.phase(id));
   phases_as_late_as_possible(g, k);
   const int self = p.owner(w.nodes.front());
   std::set<NodeId> in;
@@ -294,6 +307,8 @@ std::vector<bool> stored_nodes(const ir::Graph& g, const Uses& u, const Partitio
   return stored;
 }
 
+NodeId first_node(const Work& w) { return *std::min_element(w.nodes.begin(), w.nodes.end()); }
+
 // Step 6.
 std::vector<int> topological_order(const ir::Graph& g, const Partition& p) {
   const auto& ks = p.kernels();
@@ -307,14 +322,14 @@ std::vector<int> topological_order(const ir::Graph& g, const Partition& p) {
   using Ready = std::pair<NodeId, int>;  // (first node, kernel)
   std::priority_queue<Ready, std::vector<Ready>, std::greater<>> ready;
   for (size_t k = 0; k < ks.size(); ++k)
-    if (!ks[k].merged_away && waiting[k] == 0) ready.push({ks[k].nodes.front(), static_cast<int>(k)});
+    if (!ks[k].merged_away && waiting[k] == 0) ready.push({first_node(ks[k]), static_cast<int>(k)});
   std::vector<int> order;
   while (!ready.empty()) {
     const int k = ready.top().second;
     ready.pop();
     order.push_back(k);
     for (int user : users[static_cast<size_t>(k)])
-      if (--waiting[static_cast<size_t>(user)] == 0) ready.push({ks[static_cast<size_t>(user)].nodes.front(), user});
+      if (--waiting[static_cast<size_t>(user)] == 0) ready.push({first_node(ks[static_cast<size_t>(user)]), user});
   }
   return order;
 }
