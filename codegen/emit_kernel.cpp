@@ -13,6 +13,8 @@
 // function takes one noalias pointer per distinct buffer: an output computed in place of
 // an input is one parameter, read then written at the same index, never two aliasing ones.
 #include <algorithm>
+#include <functional>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
@@ -242,53 +244,82 @@ class Iteration {
   std::unordered_map<NodeId, const Access*> leaf_;
 };
 
-// The innermost loop over lk.dims.back(), `outer` the enclosing indices: register
-// accumulators are PHIs loaded before and stored after it.
+// One loop over a row, p = 0 .. len-1, and its register accumulators: loaded before the
+// loop (or started afresh when only the kernel reads them), PHIs in it, stored after it.
+// Reductions that are not in a register accumulate in memory in the loop body.
+class RowLoop {
+ public:
+  // `at(r)`: the address of r's accumulator for this row, before the loop.
+  RowLoop(Emitter& e, llvm::Function* f, B& b, std::vector<const Reduction*> reds,
+          const std::function<Value*(const Reduction&)>& at)
+      : b_(b), reds_(std::move(reds)), at_(reds_.size(), nullptr), phi_(reds_.size(), nullptr),
+        next_(reds_.size(), nullptr) {
+    pre_ = b.GetInsertBlock();
+    loop_ = llvm::BasicBlock::Create(e.ctx(), "row", f);
+    exit_ = llvm::BasicBlock::Create(e.ctx(), "row.exit", f);
+    std::vector<Value*> init(reds_.size(), nullptr);
+    for (size_t i = 0; i < reds_.size(); ++i) {
+      const Reduction& r = *reds_[i];
+      if (!r.stored) init[i] = llvm::ConstantFP::get(r.acc_type, r.is_max ? -std::numeric_limits<double>::infinity() : 0.0);
+      else if (r.in_register) init[i] = b.CreateLoad(r.acc_type, at_[i] = at(r));
+    }
+    b.CreateBr(loop_);
+    b.SetInsertPoint(loop_);
+    p_ = b.CreatePHI(b.getInt64Ty(), 2, "p");
+    p_->addIncoming(b.getInt64(0), pre_);
+    for (size_t i = 0; i < reds_.size(); ++i)
+      if (init[i]) {
+        phi_[i] = b.CreatePHI(reds_[i]->acc_type, 2, "acc");
+        phi_[i]->addIncoming(init[i], pre_);
+      }
+  }
+  Value* index() const { return p_; }
+  // Reduction i folds v: in its register, or in memory at `mem()`.
+  void fold(size_t i, Value* v, const std::function<Value*()>& mem) {
+    const Reduction& r = *reds_[i];
+    if (phi_[i]) {
+      next_[i] = combine(b_, r.is_max, phi_[i], v, true);
+      return;
+    }
+    Value* at = mem();
+    b_.CreateStore(combine(b_, r.is_max, b_.CreateLoad(r.acc_type, at), v, false), at);
+  }
+  void close(int64_t len) {
+    Value* next = b_.CreateAdd(p_, b_.getInt64(1), "p.next", true, true);
+    p_->addIncoming(next, b_.GetInsertBlock());
+    for (size_t i = 0; i < phi_.size(); ++i)
+      if (phi_[i]) phi_[i]->addIncoming(next_[i], b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpEQ(next, b_.getInt64(len)), exit_, loop_);
+    b_.SetInsertPoint(exit_);
+    for (size_t i = 0; i < phi_.size(); ++i)
+      if (at_[i]) b_.CreateStore(next_[i], at_[i]);
+  }
+  Value* total(size_t i) const { return next_[i]; }  // after close(): a register's final value
+
+ private:
+  B& b_;
+  std::vector<const Reduction*> reds_;
+  std::vector<Value*> at_;
+  std::vector<llvm::PHINode*> phi_;
+  std::vector<Value*> next_;
+  llvm::BasicBlock *pre_, *loop_, *exit_;
+  llvm::PHINode* p_;
+};
+
+// The innermost loop over lk.dims.back(), `outer` the enclosing indices.
 void emit_row(Emitter& e, const LoopKernel& lk, llvm::Function* f, B& b, const std::vector<Value*>& outer) {
-  llvm::BasicBlock* pre = b.GetInsertBlock();
-  auto* loop = llvm::BasicBlock::Create(e.ctx(), "row", f);
-  auto* exit = llvm::BasicBlock::Create(e.ctx(), "row.exit", f);
   Iteration head(e, lk, f, b, outer);
-  std::vector<Value*> init(lk.reductions.size(), nullptr), acc_at(lk.reductions.size(), nullptr);
-  for (size_t i = 0; i < lk.reductions.size(); ++i)
-    if (const Reduction& r = lk.reductions[i]; r.in_register) {
-      acc_at[i] = head.at(r.acc_type, r.acc, r.strides);
-      init[i] = b.CreateLoad(r.acc_type, acc_at[i]);
-    }
-  b.CreateBr(loop);
-  b.SetInsertPoint(loop);
-  llvm::PHINode* p = b.CreatePHI(b.getInt64Ty(), 2, "p");
-  p->addIncoming(b.getInt64(0), pre);
-  std::vector<llvm::PHINode*> acc(lk.reductions.size(), nullptr);
-  for (size_t i = 0; i < lk.reductions.size(); ++i)
-    if (init[i]) {
-      acc[i] = b.CreatePHI(lk.reductions[i].acc_type, 2, "acc");
-      acc[i]->addIncoming(init[i], pre);
-    }
+  std::vector<const Reduction*> reds;
+  for (const Reduction& r : lk.reductions) reds.push_back(&r);
+  RowLoop row(e, f, b, reds, [&](const Reduction& r) { return head.at(r.acc_type, r.acc, r.strides); });
   std::vector<Value*> idx = outer;
-  idx.push_back(p);
+  idx.push_back(row.index());
   Iteration it(e, lk, f, b, idx);
   for (NodeId id : lk.k.nodes) it.compute(id);
-  std::vector<Value*> next_acc(lk.reductions.size(), nullptr);
-  for (size_t i = 0; i < lk.reductions.size(); ++i) {
-    const Reduction& r = lk.reductions[i];
-    Value* v = it.operand_of(r);
-    if (acc[i]) {
-      next_acc[i] = combine(b, r.is_max, acc[i], v, true);
-      continue;
-    }
-    Value* at = it.at(r.acc_type, r.acc, r.strides);
-    b.CreateStore(combine(b, r.is_max, b.CreateLoad(r.acc_type, at), v, false), at);
-  }
+  for (size_t i = 0; i < reds.size(); ++i)
+    row.fold(i, it.operand_of(*reds[i]), [&] { return it.at(reds[i]->acc_type, reds[i]->acc, reds[i]->strides); });
   it.store_outputs();
-  Value* next = b.CreateAdd(p, b.getInt64(1), "p.next", true, true);
-  p->addIncoming(next, b.GetInsertBlock());
-  for (size_t i = 0; i < acc.size(); ++i)
-    if (acc[i]) acc[i]->addIncoming(next_acc[i], b.GetInsertBlock());
-  b.CreateCondBr(b.CreateICmpEQ(next, b.getInt64(lk.dims.back())), exit, loop);
-  b.SetInsertPoint(exit);
-  for (size_t i = 0; i < acc.size(); ++i)
-    if (acc[i]) b.CreateStore(next_acc[i], acc_at[i]);
+  row.close(lk.dims.back());
 }
 
 // Accumulators start at 0 (sum) or -inf (max); f32 sums end converted from f64.
@@ -458,59 +489,23 @@ void emit_phase(Emitter& e, const PhasedKernel& pk, llvm::Function* f, B& b, con
   std::vector<const Reduction*> reds;
   for (const Reduction& r : pk.reductions)
     if (pk.phase.at(r.node) == phase) reds.push_back(&r);
-  llvm::BasicBlock* pre = b.GetInsertBlock();
-  auto* loop = llvm::BasicBlock::Create(e.ctx(), "phase", f);
-  auto* exit = llvm::BasicBlock::Create(e.ctx(), "phase.exit", f);
   PhaseValues head(e, pk, f, b, outer, row);
-  std::vector<Value*> acc_at(reds.size(), nullptr), init(reds.size(), nullptr);
-  for (size_t i = 0; i < reds.size(); ++i) {
-    const Reduction& r = *reds[i];
-    if (!r.stored)  // in registers only: starts afresh on each row
-      init[i] = llvm::ConstantFP::get(r.acc_type, r.is_max ? -std::numeric_limits<double>::infinity() : 0.0);
-    else if (r.in_register)
-      init[i] = b.CreateLoad(r.acc_type, acc_at[i] = head.at(r.acc_type, r.acc, r.strides));
-  }
-  b.CreateBr(loop);
-  b.SetInsertPoint(loop);
-  llvm::PHINode* p = b.CreatePHI(b.getInt64Ty(), 2, "p");
-  p->addIncoming(b.getInt64(0), pre);
-  std::vector<llvm::PHINode*> acc(reds.size(), nullptr);
-  for (size_t i = 0; i < reds.size(); ++i)
-    if (init[i]) {
-      acc[i] = b.CreatePHI(reds[i]->acc_type, 2, "acc");
-      acc[i]->addIncoming(init[i], pre);
-    }
+  RowLoop loop(e, f, b, reds, [&](const Reduction& r) { return head.at(r.acc_type, r.acc, r.strides); });
   std::vector<Value*> idx = outer;
-  idx.push_back(p);
+  idx.push_back(loop.index());
   PhaseValues it(e, pk, f, b, idx, row);
   for (NodeId id : pk.k.nodes)
     if (in_phase_loop(e.g, pk, id, phase) && !is_reduction(e.g[id].op)) it.compute(id);
-  std::vector<Value*> next_acc(reds.size(), nullptr);
-  for (size_t i = 0; i < reds.size(); ++i) {
-    Value* v = it.operand_of(*reds[i]);
-    if (acc[i]) {
-      next_acc[i] = combine(b, reds[i]->is_max, acc[i], v, true);
-      continue;
-    }
-    Value* at = it.at(reds[i]->acc_type, reds[i]->acc, reds[i]->strides);
-    b.CreateStore(combine(b, reds[i]->is_max, b.CreateLoad(reds[i]->acc_type, at), v, false), at);
-  }
+  for (size_t i = 0; i < reds.size(); ++i)
+    loop.fold(i, it.operand_of(*reds[i]), [&] { return it.at(reds[i]->acc_type, reds[i]->acc, reds[i]->strides); });
   for (const std::vector<Access>* list : {&pk.stores, &pk.buffers})
     for (const Access& a : *list)
       if (in_phase_loop(e.g, pk, a.node, phase) && !is_reduction(e.g[a.node].op))
         b.CreateStore(it.computed(a.node), it.at(e.t, a));
-  Value* next = b.CreateAdd(p, b.getInt64(1), "p.next", true, true);
-  p->addIncoming(next, b.GetInsertBlock());
-  for (size_t i = 0; i < acc.size(); ++i)
-    if (acc[i]) acc[i]->addIncoming(next_acc[i], b.GetInsertBlock());
-  b.CreateCondBr(b.CreateICmpEQ(next, b.getInt64(pk.row)), exit, loop);
-  b.SetInsertPoint(exit);
-  for (size_t i = 0; i < acc.size(); ++i) {
-    if (!acc[i]) continue;
-    if (acc_at[i]) b.CreateStore(next_acc[i], acc_at[i]);
+  loop.close(pk.row);
+  for (size_t i = 0; i < reds.size(); ++i)  // row reductions: in registers (the row axis is reduced)
     if (ir::is_row_reduction(e.g, pk.k, reds[i]->node))
-      row[reds[i]->node] = reds[i]->acc_type == e.t ? next_acc[i] : b.CreateFPTrunc(next_acc[i], e.t);
-  }
+      row[reds[i]->node] = reds[i]->acc_type == e.t ? loop.total(i) : b.CreateFPTrunc(loop.total(i), e.t);
 }
 
 // Row nodes of phase `phase` (ready before its loop), computed once per row and stored if read elsewhere.
