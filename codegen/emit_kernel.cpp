@@ -386,6 +386,38 @@ Dims row_value_strides(const Dims& domain) {
   return s;
 }
 
+// The outer axes merged where every access is contiguous across them (the row axis stays).
+void fuse_outer_axes(PhasedKernel& pk) {
+  std::vector<Dims> outer_strides;
+  for (Dims& s : pk.strides) outer_strides.push_back(Dims(s.begin(), s.end() - 1));
+  fuse_axes(pk.outer, outer_strides);
+  if (pk.outer.empty()) {
+    pk.outer = {1};
+    for (Dims& s : outer_strides) s = {0};
+  }
+  for (size_t i = 0; i < pk.strides.size(); ++i) {
+    outer_strides[i].push_back(pk.strides[i].back());
+    pk.strides[i] = std::move(outer_strides[i]);
+  }
+}
+
+// A reduction of phased kernel pk: its accumulators (f64 scratch for f32 sums) if stored.
+void add_reduction(Emitter& e, PhasedKernel& pk, Params& ps, B& b, NodeId id) {
+  const Node& n = e.g[id];
+  Reduction r{id, n.op == Op::ReduceMax, e.t, 0, 0, pk.strides.size()};
+  pk.strides.push_back(accumulator_strides(n, pk.k.domain.dims));
+  r.in_register = pk.strides.back().back() == 0;
+  r.stored = std::find(pk.k.outputs.begin(), pk.k.outputs.end(), id) != pk.k.outputs.end();
+  if (n.op == Op::Sum && e.t->isFloatTy()) r.acc_type = llvm::Type::getDoubleTy(e.ctx());
+  if (r.stored) {
+    const size_t scratch = e.plan.slots[id].scratch;
+    r.out = ps.of(id, true);
+    r.acc = scratch != kNoScratch ? ps.scratch(scratch, b) : r.out;
+    GRADC_ASSERT((scratch != kNoScratch) == (r.acc_type != e.t), "codegen: f32 sum without f64 accumulators");
+  }
+  pk.reductions.push_back(r);
+}
+
 PhasedKernel describe_phased(Emitter& e, const ir::Kernel& k, Params& ps, B& b) {
   PhasedKernel pk{k, k.domain.dims, k.domain.dims.back(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
   pk.outer.pop_back();
@@ -402,34 +434,10 @@ PhasedKernel describe_phased(Emitter& e, const ir::Kernel& k, Params& ps, B& b) 
   in_row.back() = 1;
   for (NodeId id : ir::row_buffered(e.g, k)) add(pk.buffers, id, ps.scratch(e.plan.slots[id].scratch, b), in_row);
   for (size_t i = 0; i < k.nodes.size(); ++i) {
-    const NodeId id = k.nodes[i];
-    pk.phase[id] = k.phase[i];
-    const Node& n = e.g[id];
-    if (!is_reduction(n.op)) continue;
-    Reduction r{id, n.op == Op::ReduceMax, e.t, 0, 0, pk.strides.size()};
-    pk.strides.push_back(accumulator_strides(n, d));
-    r.in_register = pk.strides.back().back() == 0;
-    r.stored = std::find(k.outputs.begin(), k.outputs.end(), id) != k.outputs.end();
-    if (n.op == Op::Sum && e.t->isFloatTy()) r.acc_type = llvm::Type::getDoubleTy(e.ctx());
-    if (r.stored) {
-      const size_t scratch = e.plan.slots[id].scratch;
-      r.out = ps.of(id, true);
-      r.acc = scratch != kNoScratch ? ps.scratch(scratch, b) : r.out;
-      GRADC_ASSERT((scratch != kNoScratch) == (r.acc_type != e.t), "codegen: f32 sum without f64 accumulators");
-    }
-    pk.reductions.push_back(r);
+    pk.phase[k.nodes[i]] = k.phase[i];
+    if (is_reduction(e.g[k.nodes[i]].op)) add_reduction(e, pk, ps, b, k.nodes[i]);
   }
-  std::vector<Dims> outer_strides, row_strides;
-  for (Dims& s : pk.strides) outer_strides.push_back(Dims(s.begin(), s.end() - 1));
-  fuse_axes(pk.outer, outer_strides);
-  if (pk.outer.empty()) {
-    pk.outer = {1};
-    for (Dims& s : outer_strides) s = {0};
-  }
-  for (size_t i = 0; i < pk.strides.size(); ++i) {
-    outer_strides[i].push_back(pk.strides[i].back());
-    pk.strides[i] = std::move(outer_strides[i]);
-  }
+  fuse_outer_axes(pk);
   for (const Access& a : pk.leaves) pk.leaf[a.node] = &a;
   for (const Access& a : pk.stores) pk.store[a.node] = &a;
   for (const Access& a : pk.buffers) pk.buffer[a.node] = &a;

@@ -112,6 +112,21 @@ std::string node_line(const Graph& g, const Kernel& k, NodeId id, const ValueNam
   return line + "\n";
 }
 
+// The constants a loop kernel uses as immediates: "    consts %6 = 0.7071067811865476, %9 = 1".
+std::string consts_line(const Graph& g, const Kernel& k, const std::vector<int>& kof, const ValueNames& names) {
+  std::vector<NodeId> ids;
+  for (NodeId id : k.nodes)
+    for (NodeId x : g[id].inputs)
+      if (g[x].op == Op::Const && kof[x] < 0 && std::find(ids.begin(), ids.end(), x) == ids.end()) ids.push_back(x);
+  if (ids.empty()) return "";
+  std::sort(ids.begin(), ids.end());
+  std::vector<std::string> parts;
+  for (NodeId x : ids)  // an unbound count (Builder::count) is named by its dims until they are bound
+    parts.push_back(g[x].attr.empty() ? fmt::format("{} = {}", names[x], g[x].value)
+                                      : fmt::format("{} = count{}", names[x], to_string(Shape{g[x].attr}, &g.dim_names)));
+  return fmt::format("    consts {}\n", fmt::join(parts, ", "));
+}
+
 }  // namespace
 
 std::vector<std::string> verify_kernels(const Graph& g) {
@@ -147,12 +162,14 @@ std::string print_kernels(const Graph& g) {
   std::vector<bool> stored(g.size(), false);
   for (const Kernel& k : g.kernels)
     for (NodeId id : k.outputs) stored[id] = true;
+  const std::vector<int> kof = kernel_of(g);
   std::string out = fmt::format("kernels ({}) {{\n", g.kernels.size());
   for (size_t i = 0; i < g.kernels.size(); ++i) {
     const Kernel& k = g.kernels[i];
     const DType t = g[k.nodes.back()].dtype;
     out += fmt::format("  k{} {} {}{} in({}) out({})\n", i, kernel_kind_name(k.kind), dtype_name(t),
                        to_string(k.domain, &g.dim_names), name_list(k.inputs, names), name_list(k.outputs, names));
+    if (is_loop_kernel(k.kind)) out += consts_line(g, k, kof, names);
     for (size_t j = 0; j < k.nodes.size(); ++j) {
       if (k.phases() > 1 && (j == 0 || k.phase[j] != k.phase[j - 1])) out += fmt::format("   phase {}\n", k.phase[j]);
       out += node_line(g, k, k.nodes[j], names, stored);

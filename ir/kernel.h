@@ -107,6 +107,8 @@ std::vector<std::string> verify_kernels(const Graph& g);
 
 // The kernel form, readable and deterministic (golden-tested):
 //   k3 reduce f32[B,10] in(%7, %b4) out(%9, %10)
+//     consts %2 = 0.5                  (immediates; a count of symbolic dims: count[B])
+//    phase 0                           (only in a kernel of several phases)
 //     %8 = add %7, %b4
 //     %9 = reduce_max %8 {axes=[1]} -> f32[B,1]   *
 // `*` marks a stored node; a type follows `->` where it is not the domain's.
