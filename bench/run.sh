@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build-release}"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRADC_BUILD_TESTS=OFF >/dev/null
-ninja -C "$build" gradc_bench gradc_gemm_bench
+ninja -C "$build" gradc_bench gradc_gemm_bench gradc_fusion_bench
 json="$build/bench.json"
 "$build/bench/gradc_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_out="$json" --benchmark_out_format=json "$@"
@@ -27,3 +27,5 @@ PY
 bash "$root/bench/gemm.sh" "$build/bench/gradc_gemm_bench" "$build"
 # One training step of examples/mlp.grad against PyTorch eager (bench/mlp.sh): a table of ratios.
 BUILD_DIR="$build" bash "$root/bench/mlp.sh"
+# Fusion (fuse + plan-memory) against -O0/-O1 and hand-written fused loops (bench/fusion.sh).
+bash "$root/bench/fusion.sh" "$build/bench/gradc_fusion_bench"

@@ -23,18 +23,12 @@
 #include <llvm/Support/raw_ostream.h>
 
 #include "codegen/internal.h"
+#include "codegen/tensor_emitter.h"
 #include "ir/check.h"
 
 namespace gradc::codegen::detail {
 
-namespace {
-
-using ir::Node;
-using ir::NodeId;
-using ir::Op;
-using llvm::Value;
-using B = llvm::IRBuilder<>;
-using Dims = std::vector<int64_t>;
+namespace tensor {
 
 int64_t count(const Dims& d) {
   int64_t n = 1;
@@ -80,27 +74,6 @@ void fuse_axes(Dims& dims, std::vector<Dims>& strides) {
 }
 
 // ---- where each node's value lives ----
-
-enum class Where : uint8_t { Dead, Input, Output, Workspace, Alias, Folded };
-
-struct Slot {
-  Where where = Where::Dead;
-  size_t index = 0;    // Input: position in g.inputs(); Output: in g.outputs
-  size_t offset = 0;   // Workspace: byte offset
-  NodeId alias = 0;    // Alias: the node whose buffer this is
-  size_t scratch = 0;  // f32 Sum: byte offset of its f64 accumulators (0: none)
-};
-
-struct Plan {
-  std::vector<Slot> slots;
-  size_t bytes = 0;
-  size_t take(size_t n) {  // a fresh 64-byte aligned region; offset 0 is never handed out
-    bytes = (bytes + 63) / 64 * 64 + 64 * (bytes == 0);
-    size_t at = bytes;
-    bytes += n;
-    return at;
-  }
-};
 
 // transpose(x) with only the last two axes swapped: what a GEMM's trans flag does.
 bool swaps_last_two(const Node& n) {
@@ -158,8 +131,6 @@ Plan make_plan(const ir::Graph& g, size_t elem) {
 
 // ---- loops ----
 
-using Body = std::function<void(B&, const std::vector<Value*>&)>;
-
 void nest(B& b, const Dims& dims, std::vector<Value*>& idx, const Body& body) {
   if (idx.size() == dims.size()) return body(b, idx);
   llvm::Function* f = b.GetInsertBlock()->getParent();
@@ -200,27 +171,16 @@ Value* elem(B& b, llvm::Type* t, Value* base, Value* off) { return b.CreateInBou
 
 // ---- the emitter ----
 
-struct Emitter {
-  llvm::Module& m;
-  const ir::Graph& g;
-  llvm::Type* t;  // element type
-  const llvm::TargetMachine& tm;
-  const Plan& plan;
-  std::string gemm;
-  std::vector<Value*> ptr;  // each live node's buffer, in the entry function
-
-  llvm::LLVMContext& ctx() { return m.getContext(); }
-  size_t elem_size() const { return t->isFloatTy() ? 4 : 8; }
-  uint64_t bytes(NodeId id) const { return static_cast<uint64_t>(count(g[id].shape.dims)) * elem_size(); }
-};
-
 // void name(ptr out, ptr x...) with every pointer noalias; `written[i]` says which are
 // stored to (the others are readonly). Returns it with an empty entry block.
 llvm::Function* kernel(Emitter& e, NodeId id, const std::vector<bool>& written) {
+  return kernel_function(e, "n" + std::to_string(id) + "." + std::string(ir::mnemonic(e.g[id].op)), written);
+}
+
+llvm::Function* kernel_function(Emitter& e, const std::string& name, const std::vector<bool>& written) {
   llvm::Type* p = llvm::PointerType::getUnqual(e.ctx());
   std::vector<llvm::Type*> params(written.size(), p);
   auto* ft = llvm::FunctionType::get(llvm::Type::getVoidTy(e.ctx()), params, false);
-  std::string name = "n" + std::to_string(id) + "." + std::string(ir::mnemonic(e.g[id].op));
   llvm::Function* f = make_function(e.m, ft, name, llvm::Function::InternalLinkage, e.tm);
   for (unsigned i = 0; i < written.size(); ++i) {
     f->addParamAttr(i, llvm::Attribute::NoAlias);
@@ -390,7 +350,7 @@ void emit_reduce(Emitter& e, B& b, NodeId id) {
     if (!gs[i].reduced) out_s *= gs[i].size;
   }
   const Slot& slot = e.plan.slots[id];
-  const bool separate = slot.scratch != 0;
+  const bool separate = slot.scratch != kNoScratch;
   ReduceRow r{n.op == Op::ReduceMax, e.t, separate ? llvm::Type::getDoubleTy(e.ctx()) : e.t, nullptr, nullptr,
               gs.back().size};
   std::vector<Value*> args{e.ptr[id], e.ptr[n.inputs[0]]};
@@ -531,14 +491,12 @@ Value* load_ptr(B& b, Value* array, size_t i) {
   return b.CreateLoad(p, b.CreateConstInBoundsGEP1_64(p, array, i));
 }
 
-// void entry(const T* const* in, T* const* out, void* ws): nodes in index order (a
-// topological order), then the outputs that were not computed in place are copied.
-void emit_entry(Emitter& e, const std::string& name) {
+// The entry's prologue: every live node's buffer pointer, from its slot.
+llvm::Function* begin_entry(Emitter& e, B& b, const std::string& name, std::vector<Value*>& outs) {
   llvm::Type* p = llvm::PointerType::getUnqual(e.ctx());
   auto* ft = llvm::FunctionType::get(llvm::Type::getVoidTy(e.ctx()), {p, p, p}, false);
   llvm::Function* f = make_function(e.m, ft, name, llvm::Function::ExternalLinkage, e.tm);
-  B b(llvm::BasicBlock::Create(e.ctx(), "entry", f));
-  std::vector<Value*> outs;
+  b.SetInsertPoint(llvm::BasicBlock::Create(e.ctx(), "entry", f));
   for (size_t k = 0; k < e.g.outputs.size(); ++k) outs.push_back(load_ptr(b, f->getArg(1), k));
   e.ptr.assign(e.g.size(), nullptr);
   for (NodeId id = 0; id < e.g.size(); ++id) {
@@ -549,16 +507,15 @@ void emit_entry(Emitter& e, const std::string& name) {
       case Where::Workspace: e.ptr[id] = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), f->getArg(2), s.offset); break;
       case Where::Alias: e.ptr[id] = e.ptr[s.alias]; break;
       case Where::Dead:
+      case Where::Register:
       case Where::Folded: break;
     }
   }
-  for (NodeId id = 0; id < e.g.size(); ++id) {
-    const Where w = e.plan.slots[id].where;
-    if (e.g[id].op == Op::Const && w == Where::Workspace)  // a buffer for non-elementwise users
-      b.CreateStore(llvm::ConstantFP::get(e.t, e.g[id].value), e.ptr[id]);
-    else if (e.g[id].op != Op::Input && (w == Where::Workspace || w == Where::Output))
-      emit_node(e, b, id);
-  }
+  return f;
+}
+
+// The epilogue: outputs that were not computed in place (repeats, inputs) are copied.
+void end_entry(Emitter& e, B& b, const std::vector<Value*>& outs) {
   for (size_t k = 0; k < e.g.outputs.size(); ++k) {
     const NodeId id = e.g.outputs[k].id;
     const Slot& s = e.plan.slots[id];
@@ -568,7 +525,29 @@ void emit_entry(Emitter& e, const std::string& name) {
   b.CreateRetVoid();
 }
 
+namespace {
+
+// void entry(const T* const* in, T* const* out, void* ws): nodes in index order (a
+// topological order), then the outputs that were not computed in place are copied.
+void emit_entry(Emitter& e, const std::string& name) {
+  B b(e.ctx());
+  std::vector<Value*> outs;
+  begin_entry(e, b, name, outs);
+  for (NodeId id = 0; id < e.g.size(); ++id) {
+    const Where w = e.plan.slots[id].where;
+    if (e.g[id].op == Op::Const && w == Where::Workspace)  // a buffer for non-elementwise users
+      b.CreateStore(llvm::ConstantFP::get(e.t, e.g[id].value), e.ptr[id]);
+    else if (e.g[id].op != Op::Input && (w == Where::Workspace || w == Where::Output))
+      emit_node(e, b, id);
+  }
+  end_entry(e, b, outs);
+}
+
 }  // namespace
+
+}  // namespace tensor
+
+using namespace tensor;
 
 bool is_scalar_graph(const ir::Graph& g) {
   for (const Node& n : g.nodes())
@@ -595,9 +574,11 @@ TensorModule emit_tensor_module(const ir::Graph& g, ir::DType dtype, llvm::LLVMC
   out.module->setTargetTriple(tm.getTargetTriple().str());
   out.module->setDataLayout(tm.createDataLayout());
   llvm::Type* t = element_type(ctx, dtype);
-  const Plan plan = make_plan(g, dtype == ir::DType::F32 ? 4 : 8);
+  const size_t elem = dtype == ir::DType::F32 ? 4 : 8;
+  const Plan plan = g.kernels.empty() ? make_plan(g, elem) : kernel_plan(g, elem);
   Emitter e{*out.module, g, t, tm, plan, names.gemm, {}};
-  emit_entry(e, names.entry);
+  if (g.kernels.empty()) emit_entry(e, names.entry);
+  else emit_kernel_entry(e, names.entry);
   out.workspace_bytes = plan.bytes;
   std::string err;
   llvm::raw_string_ostream os(err);

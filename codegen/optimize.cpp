@@ -26,8 +26,11 @@ namespace {
 #define VD(scalar, vector, vf, abi) llvm::VecDesc(scalar, vector, llvm::ElementCount::getFixed(vf), false, abi)
 
 // libmvec entry points LLVM 19's LIBMVEC_X86 table lacks (glibc ≥ 2.35 has them):
-// tanh, log1p and expm1 at SSE/AVX2 width.
+// tanh, log1p, expm1 and erf at SSE/AVX2 width (erf: GELU's, whose fused loops would
+// otherwise call scalar erf per element and not vectorise at all).
 const llvm::VecDesc kExtraLibmvec[] = {
+    VD("erf", "_ZGVbN2v_erf", 2, "_ZGV_LLVM_N2v"),        VD("erf", "_ZGVdN4v_erf", 4, "_ZGV_LLVM_N4v"),
+    VD("erff", "_ZGVbN4v_erff", 4, "_ZGV_LLVM_N4v"),      VD("erff", "_ZGVdN8v_erff", 8, "_ZGV_LLVM_N8v"),
     VD("tanh", "_ZGVbN2v_tanh", 2, "_ZGV_LLVM_N2v"),      VD("tanh", "_ZGVdN4v_tanh", 4, "_ZGV_LLVM_N4v"),
     VD("log1p", "_ZGVbN2v_log1p", 2, "_ZGV_LLVM_N2v"),    VD("log1p", "_ZGVdN4v_log1p", 4, "_ZGV_LLVM_N4v"),
     VD("tanhf", "_ZGVbN4v_tanhf", 4, "_ZGV_LLVM_N4v"),    VD("tanhf", "_ZGVdN8v_tanhf", 8, "_ZGV_LLVM_N8v"),
@@ -53,6 +56,7 @@ const llvm::VecDesc kAvx512Libmvec[] = {
     VD("powf", "_ZGVeN16vv_powf", 16, "_ZGV_LLVM_N16vv"), VD("llvm.pow.f32", "_ZGVeN16vv_powf", 16, "_ZGV_LLVM_N16vv"),
     VD("tanf", "_ZGVeN16v_tanf", 16, "_ZGV_LLVM_N16v"),   VD("tanhf", "_ZGVeN16v_tanhf", 16, "_ZGV_LLVM_N16v"),
     VD("log1pf", "_ZGVeN16v_log1pf", 16, "_ZGV_LLVM_N16v"), VD("expm1f", "_ZGVeN16v_expm1f", 16, "_ZGV_LLVM_N16v"),
+    VD("erf", "_ZGVeN8v_erf", 8, "_ZGV_LLVM_N8v"),        VD("erff", "_ZGVeN16v_erff", 16, "_ZGV_LLVM_N16v"),
 };
 #undef VD
 

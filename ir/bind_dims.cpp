@@ -45,6 +45,8 @@ Graph bind_dims(const Graph& g, const std::map<std::string, int64_t>& dims) {
       n.attr.clear();
     }
   }
+  for (Kernel& k : out.kernels)  // the kernel form (ir/kernel.h) loops over bound dims too
+    for (Dim& d : k.domain.dims) d = value(d);
   return out;
 }
 

@@ -309,6 +309,23 @@ void emit_group_box(std::string& out, const Graph& g, NodeId last, const Naming&
                  nm.output[last].empty() ? "" : ", peripheries=2", html_label(rows));
 }
 
+// After fusion: each kernel a cluster of the nodes it computes ("k3 reduce f32[B,10], 3
+// phases"); inputs and constants (immediates) stay outside.
+void emit_kernel_clusters(std::string& out, const Graph& g, const Naming& nm, const DotOptions& opts) {
+  const std::vector<int> kof = kernel_of(g);
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (kof[id] < 0) emit_node(out, g, id, nm, opts, "  ");
+  for (size_t ki = 0; ki < g.kernels.size(); ++ki) {
+    const Kernel& k = g.kernels[ki];
+    const std::string phases = k.phases() > 1 ? fmt::format(", {} phases", k.phases()) : "";
+    fmt::format_to(std::back_inserter(out), "  subgraph cluster_k{} {{\n    label=\"k{} {} {}{}{}\"; labeljust=l; "
+                   "fontsize=11; style=rounded; color=\"#2e86c1\";\n", ki, ki, kernel_kind_name(k.kind),
+                   dtype_name(g[k.nodes.back()].dtype), html(to_string(k.domain, &g.dim_names)), phases);
+    for (NodeId id : k.nodes) emit_node(out, g, id, nm, opts, "    ");
+    out += "  }\n";
+  }
+}
+
 }  // namespace
 
 std::string to_dot(const Graph& g, const DotOptions& opts) {
@@ -326,6 +343,14 @@ std::string to_dot(const Graph& g, const DotOptions& opts) {
   std::string out;
   out.reserve(static_cast<size_t>(g.size()) * 200 + 512);
   emit_header(out, opts);
+  if (!g.kernels.empty()) {  // the kernel form: kernels are the clusters (Graphviz clusters cannot overlap)
+    emit_kernel_clusters(out, g, nm, opts);
+    emit_input_column(out, g);
+    std::set<std::pair<NodeId, NodeId>> drawn_edges;
+    for (NodeId id = 0; id < g.size(); ++id) drawn_as[id] = id;
+    for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward, drawn_as, drawn_edges);
+    return out + "}\n";
+  }
   for (NodeId id = 0; id < g.size(); ++id)
     if (!backward[id] && !in_group[id]) emit_node(out, g, id, nm, opts, "  ");
   int cluster = 0;

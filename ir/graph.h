@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ir/kernel.h"
 #include "ir/op.h"
 #include "ir/shape.h"
 #include "ir/types.h"
@@ -74,8 +75,17 @@ class Graph {
   std::vector<Output> outputs;
   DimNames dim_names;  // names of the symbolic dims (B, N), for printing and errors
 
-  // Same nodes in the same order, same outputs (what "a pass changed nothing" means).
-  bool operator==(const Graph& o) const { return nodes_ == o.nodes_ && outputs == o.outputs; }
+  // The kernel form (ir/kernel.h), in execution order: empty until passes/fuse.cpp runs,
+  // and codegen then emits one function per node as it always did. `memory` is
+  // plan-memory's placement of the kernels' buffers (empty: codegen plans them).
+  std::vector<Kernel> kernels;
+  MemoryPlan memory;
+
+  // Same nodes in the same order, same outputs, same kernels and memory plan (what "a pass
+  // changed nothing" means).
+  bool operator==(const Graph& o) const {
+    return nodes_ == o.nodes_ && outputs == o.outputs && kernels == o.kernels && memory == o.memory;
+  }
 
   // "f32[B,784]": a node's type with its dims named.
   std::string type_string(NodeId id) const;

@@ -99,6 +99,8 @@ std::vector<std::string> verify(const Graph& g) {
   for (const Output& o : g.outputs)
     if (o.id >= g.size()) errs.push_back(fmt::format("output {} out of range", o.name));
   if (g.outputs.empty()) errs.push_back("graph has no outputs");
+  if (!g.kernels.empty() && errs.empty())
+    for (std::string& e : verify_kernels(g)) errs.push_back(std::move(e));
   return errs;
 }
 

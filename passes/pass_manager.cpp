@@ -11,6 +11,8 @@
 #include "passes/cse.h"
 #include "passes/dce.h"
 #include "passes/decompose.h"
+#include "passes/fuse.h"
+#include "passes/plan_memory.h"
 #include "passes/simplify.h"
 #include "passes/stabilize.h"
 

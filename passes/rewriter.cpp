@@ -12,7 +12,7 @@ using ir::NodeId;
 Rewriter::Rewriter(const ir::Graph& in, bool interning)
     : in_(in), map_(in.size(), ir::kNoNode), interning_(interning) {
   out_.reserve(in.size());  // most passes keep most nodes: one allocation, not log2(n) regrowths
-  out_.dim_names = in.dim_names;  // shapes keep their symbols, so keep the symbols' names
+  out_.dim_names = in.dim_names;  // symbolic dims keep their names (B) through every pass
 }
 
 NodeId Rewriter::add(ir::Node n) {

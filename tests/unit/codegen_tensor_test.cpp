@@ -18,10 +18,12 @@
 
 #include "codegen/codegen.h"
 #include "ir/builder.h"
+#include "ir/kernel.h"
 #include "ir/nn.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
+#include "passes/pass_manager.h"
 #include "runtime/interpreter.h"
 
 using namespace gradc;
@@ -115,6 +117,16 @@ void check_graph(const std::string& what, const ir::Graph& g, std::vector<Tensor
   const std::vector<Tensor> want = runtime::interpret_tensors(g, inputs);
   const std::vector<Tensor> got = run_compiled(g, t, inputs, opts);
   for (size_t k = 0; k < want.size(); ++k) check_close(what + " output " + g.outputs[k].name, got[k], want[k], t, tol_scale);
+  // The same graph in kernel form: fused loops and a reused workspace (passes/fuse.cpp,
+  // passes/plan_memory.cpp) must give the same values.
+  passes::PassContext ctx;
+  const ir::Graph fused = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+  INFO("kernels:\n" << ir::print_kernels(fused));
+  REQUIRE_FALSE(fused.kernels.empty());
+  CHECK(ir::check_memory_plan(fused, fused.memory).empty());
+  const std::vector<Tensor> got_fused = run_compiled(fused, t, inputs, opts);
+  for (size_t k = 0; k < want.size(); ++k)
+    check_close(what + " (fused) output " + g.outputs[k].name, got_fused[k], want[k], t, tol_scale);
 }
 
 using BuildFn = std::function<NodeId(ir::Builder&, const std::vector<NodeId>&)>;
@@ -305,7 +317,7 @@ TEST_CASE("tensor JIT: matmul calls the GEMM given in CodegenOptions", "[codegen
   codegen::CodegenOptions opts;
   opts.gemm_f64 = reinterpret_cast<void*>(&Counting::f64);
   check_graph("custom gemm", g, {}, 3, 1, opts);
-  CHECK(calls == 3);  // one per batch element
+  CHECK(calls == 6);  // one per batch element, unfused then fused
 }
 
 TEST_CASE("tensor JIT: one_hot, with NaN rows for bad labels", "[codegen][tensor]") {

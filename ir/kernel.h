@@ -1,0 +1,126 @@
+// ir/kernel.h — the kernel form: a graph partitioned into kernels, and where their buffers live.
+//
+// Why a side table on the Graph and not fields on Node: the partition is a decision of
+// the optimising middle (passes/fuse.cpp, passes/plan_memory.cpp) that codegen follows,
+// and any pass that rewrites nodes afterwards invalidates it. Rewriter-built graphs start
+// with an empty table, so a stale partition can never survive a rewrite.
+//
+// A loop kernel (Elementwise, Reduce) is one loop nest over its `domain`: its elementwise
+// nodes all have the domain's shape and are computed in registers; its reductions read a
+// domain-shaped value and accumulate into their (smaller) result. Values read from other
+// kernels or the graph's inputs (`inputs`) are loaded with broadcast strides; constants
+// are immediates. Only `outputs` (used by another kernel, or a graph output) are stored.
+//
+// Phases (softmax, log-sum-exp, their gradients: "few passes over a row"): a loop kernel may
+// also use a reduction over its domain's last axis (a row reduction) within the same kernel.
+// It then loops over the rows, and within each row runs phase 0, 1, ... as separate loops
+// over the row: a row reduction computed in phase p is known from phase p + 1 on. Row nodes
+// (elementwise ops, stop_gradient or reshape of row reductions: log of a row sum, a [B] sum
+// reshaped to [B,1]) have one value per row, computed between the phases. A value of one
+// phase that a later phase reads is kept for the row in a row buffer (L1-sized), or read
+// back from where it is stored.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "ir/shape.h"
+
+namespace gradc::ir {
+
+using NodeId = uint32_t;
+class Graph;
+
+enum class KernelKind : uint8_t {
+  Elementwise,  // one loop over the domain; elementwise ops and broadcasts
+  Reduce,       // the same, with reductions of domain-shaped values (and their producers)
+  Gemm,         // one matmul: GEMM calls, reading folded transposes through the trans flags
+  Transpose,    // a strided copy
+  OneHot,       // labels -> 0/1 rows
+  View,         // reshape / stop_gradient aliasing its operand, or a transpose folded into
+                // the GEMMs that read it: no code
+};
+
+const char* kernel_kind_name(KernelKind k);
+class Graph;
+struct Kernel;
+// A sum or reduce_max over exactly the last axis of `k`'s domain (a phased kernel's row
+// reduction), and nodes with one value per row (their shape: the domain without its last
+// axis, or with it as 1, and not a reduction of the whole domain).
+bool is_row_reduction(const Graph& g, const Kernel& k, NodeId id);
+bool is_row_node(const Graph& g, const Kernel& k, NodeId id);
+// Nodes of phased kernel `k` that a later phase reads and that are not stored: they need a
+// row buffer.
+std::vector<NodeId> row_buffered(const Graph& g, const Kernel& k);
+inline bool is_loop_kernel(KernelKind k) { return k == KernelKind::Elementwise || k == KernelKind::Reduce; }
+
+struct Kernel {
+  KernelKind kind = KernelKind::Elementwise;
+  Shape domain;                 // loop kernels: the shape looped over; others: the result's shape
+  std::vector<NodeId> nodes;    // the nodes it computes, in id order
+  std::vector<NodeId> inputs;   // values it reads from other kernels or graph inputs (no consts), id order
+  std::vector<NodeId> outputs;  // its nodes whose values are stored (materialised), id order
+  // Loop kernels: per node (parallel to `nodes`), the phase whose row loop computes it; a
+  // row node: the phase before which it is computed. All 0 in a kernel of one phase.
+  std::vector<int> phase;
+
+  int phases() const;  // 1 + the largest phase
+  bool operator==(const Kernel&) const = default;
+};
+
+// Output `output` is written over input `input` (same shape and dtype): the caller passes
+// one buffer for both. For training, which updates parameters in place. Recorded by whoever
+// builds the graph; plan-memory keeps it. Codegen does not read it yet: its calling
+// convention still says outputs never overlap inputs.
+struct OutputAlias {
+  size_t output = 0;  // index in Graph::outputs
+  size_t input = 0;   // index in Graph::inputs()
+  bool operator==(const OutputAlias&) const = default;
+};
+
+struct MemoryPlan {
+  static constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
+  uint64_t elem_bytes = 0;        // the element size planned for; 0: no plan (codegen plans)
+  std::vector<uint64_t> offset;   // per node: byte offset of its workspace buffer, or kNone
+  std::vector<uint64_t> scratch;  // per node: f32 sums' f64 accumulators, a phased kernel's row
+                                  // buffer of a value a later phase reads, or kNone
+  uint64_t workspace_bytes = 0;   // the workspace's size (the highest end of any buffer)
+  uint64_t peak_bytes = 0;        // the most bytes live at once (workspace without fragmentation)
+  uint64_t unplanned_bytes = 0;   // one buffer per value, nothing reused (what -O0 takes)
+  std::vector<OutputAlias> output_aliases;
+
+  bool empty() const { return elem_bytes == 0; }
+  bool operator==(const MemoryPlan&) const = default;
+};
+
+// The kernel each node belongs to (index in g.kernels), or -1 (inputs, consts, dead nodes).
+std::vector<int> kernel_of(const Graph& g);
+
+// The kernel table's invariants (ir::verify runs this when there are kernels): each node
+// in at most one kernel; every operand computed by the same kernel (an earlier phase, or the
+// same phase unless it is a reduction), by an earlier kernel, or an input, or a constant a
+// loop kernel reads as an immediate; outputs computed somewhere; loop kernels' shapes fit
+// their domain. One message per broken invariant.
+std::vector<std::string> verify_kernels(const Graph& g);
+
+// The kernel form, readable and deterministic (golden-tested):
+//   k3 reduce f32[B,10] in(%7, %b4) out(%9, %10)
+//     consts %2 = 0.5                  (immediates; a count of symbolic dims: count[B])
+//    phase 0                           (only in a kernel of several phases)
+//     %8 = add %7, %b4
+//     %9 = reduce_max %8 {axes=[1]} -> f32[B,1]   *
+// `*` marks a stored node; a type follows `->` where it is not the domain's.
+std::string print_kernels(const Graph& g);
+
+// Where each workspace buffer goes, given the kernels in execution order: first-fit reuse
+// of buffers whose last reader has run, elementwise outputs in place of a same-shaped input
+// read for the last time. elem_bytes: 4 (f32) or 8 (f64). Every dim must be concrete.
+MemoryPlan plan_memory(const Graph& g, uint64_t elem_bytes);
+
+// Buffers live in the same kernel that overlap in memory, other than a legal in-place
+// pair, as messages (empty: the plan is sound). Tests use it; it can fail.
+std::vector<std::string> check_memory_plan(const Graph& g, const MemoryPlan& plan);
+
+}  // namespace gradc::ir
