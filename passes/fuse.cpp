@@ -201,8 +201,12 @@ bool join(const ir::Graph& g, Partition& p, NodeId id) {
         (into < 0 || p.kernels()[static_cast<size_t>(k)].nodes.size() > p.kernels()[static_cast<size_t>(into)].nodes.size()))
       into = k;
   if (into < 0) return false;
+  // Only kernels over the same domain merge: a scalar kernel (a const output) merged into a
+  // row kernel would hold a node that does not fit its loops (differential test, seed 3523183277).
+  const ir::Shape& domain = p.kernels()[static_cast<size_t>(into)].domain;
   for (int k : cands)
-    if (k != into && !p.depends(into, k) && !p.depends(k, into) && no_operand_depends(g, p, id, into, k, k))
+    if (k != into && p.kernels()[static_cast<size_t>(k)].domain == domain && !p.depends(into, k) &&
+        !p.depends(k, into) && no_operand_depends(g, p, id, into, k, k))
       p.merge(into, k);
   p.add(into, id);
   return true;

@@ -35,10 +35,7 @@ std::vector<std::string> level_pipeline(int level) {
   switch (level) {
     case 0: return {"autodiff", "decompose"};
     case 1: return {"autodiff", "decompose", "simplify", "cse", "dce"};
-    // fuse and plan-memory (the kernel form) run with --passes for now: the differential test
-    // found a graph fuse breaks (a scalar const output that a broadcast also reads, seed
-    // 3523183277); they join -O2 once that is fixed.
-    default: return {"stabilize", "autodiff", "decompose", "simplify", "cse", "dce"};
+    default: return {"stabilize", "autodiff", "decompose", "simplify", "cse", "dce", "fuse", "plan-memory"};
   }
 }
 

@@ -6,7 +6,7 @@
 //   -O0  autodiff only: the reference (no rewrites, one kernel per node); decompose, which
 //        every pipeline ends its differentiation with, expands composite ops for codegen
 //   -O1  + IEEE-exact rewrites: simplify, cse, dce
-//   -O2  + stabilising rewrites before autodiff (the default)
+//   -O2  + stabilising rewrites before autodiff, fusion into kernels, memory planning (the default)
 //   -O3  -O2's passes, LLVM at O3
 // LLVM's optimisation level follows gradc's.
 #pragma once
