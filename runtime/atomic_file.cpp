@@ -1,7 +1,8 @@
-// runtime/atomic_file.cpp — temp file + fsync + rename.
+// runtime/atomic_file.cpp — temp file + fsync + rename + fsync of the directory.
 #include "runtime/atomic_file.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,18 @@ namespace {
 [[noreturn]] void fail(const std::string& path, const std::string& why) {
   throw FileError(fmt::format("{}: cannot write: {}", path, why));
 }
+// The rename lives in the directory: until the directory is on disk, a power cut may bring
+// back the old file (or none). A filesystem without fsync on directories (EINVAL) is fine.
+void sync_directory_of(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail(path, fmt::format("cannot open its directory to sync it: {}", std::strerror(errno)));
+  const int err = ::fsync(fd) != 0 && errno != EINVAL ? errno : 0;
+  ::close(fd);
+  if (err != 0) fail(path, fmt::format("cannot sync its directory: {}", std::strerror(err)));
+}
+
 }  // namespace
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
@@ -38,6 +51,7 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
     std::filesystem::remove(tmp, ignored);
     fail(path, ec.message());
   }
+  sync_directory_of(path);
 }
 
 }  // namespace gradc::runtime

@@ -12,9 +12,10 @@ struct FileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Writes PATH.tmp, flushes it to disk, then renames it over PATH: a reader (or a
-// crash) sees the old file or the whole new one, never half of one. On failure
-// the temporary file is removed and FileError says why.
+// Writes PATH.tmp (same directory), flushes it to disk, renames it over PATH and
+// flushes the directory: a reader, a killed process or a power cut sees the old
+// file or the whole new one, never half of one. On failure the temporary file is
+// removed and FileError says why.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
 }  // namespace gradc::runtime

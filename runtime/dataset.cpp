@@ -82,7 +82,7 @@ std::vector<float> npy_as_floats(const NpyArray& a) {
   std::vector<float> out(a.count());
   if (a.dtype == NpyDType::F32) std::ranges::copy(a.as<float>(), out.begin());
   else if (a.dtype == NpyDType::F64) std::ranges::transform(a.as<double>(), out.begin(), [](double v) { return static_cast<float>(v); });
-  else std::ranges::transform(a.as<int64_t>(), out.begin(), [](int64_t v) { return static_cast<float>(v); });
+  else std::ranges::transform(npy_to_doubles(a), out.begin(), [](double v) { return static_cast<float>(v); });
   return out;
 }
 

@@ -221,9 +221,12 @@ class HeaderParser {
 struct DTypeName {
   NpyDType dtype;
   std::string_view code;  // the descr without its byte-order character
+  size_t itemsize;
+  char order;             // what numpy writes: '|' (no byte order) for one-byte types
 };
 constexpr DTypeName kDTypes[] = {
-    {NpyDType::F32, "f4"}, {NpyDType::F64, "f8"}, {NpyDType::I64, "i8"}};
+    {NpyDType::F32, "f4", 4, '<'}, {NpyDType::F64, "f8", 8, '<'}, {NpyDType::I64, "i8", 8, '<'},
+    {NpyDType::I32, "i4", 4, '<'}, {NpyDType::U8, "u1", 1, '|'},  {NpyDType::U64, "u8", 8, '<'}};
 
 NpyDType dtype_from_descr(const std::string& descr, const std::string& name) {
   const char order = descr.empty() ? '\0' : descr[0];
@@ -233,13 +236,14 @@ NpyDType dtype_from_descr(const std::string& descr, const std::string& name) {
                               "Python objects, not numbers");
   for (const DTypeName& t : kDTypes) {
     if (code != t.code || !has_order) continue;
-    if (order == '>')
+    if (order == '>' && t.itemsize > 1)
       fail(name, fmt::format("big-endian arrays are not supported; convert with "
                              "arr.astype('<{}')", t.code));
     return t.dtype;  // '<', and '=' or '|', which mean little-endian here
   }
-  fail(name, fmt::format("unsupported dtype '{}': only '<f4' (float32), '<f8' (float64) and "
-                         "'<i8' (int64) are supported", printable(descr)));
+  fail(name, fmt::format("unsupported dtype '{}': only '<f4' (float32), '<f8' (float64), "
+                         "'<i8' (int64), '<i4' (int32), '|u1' (uint8) and '<u8' (uint64) are "
+                         "supported", printable(descr)));
 }
 
 struct Prefix {
@@ -305,11 +309,15 @@ struct FileCloser {
 
 }  // namespace
 
-size_t npy_itemsize(NpyDType dtype) { return dtype == NpyDType::F32 ? 4 : 8; }
+size_t npy_itemsize(NpyDType dtype) {
+  for (const DTypeName& t : kDTypes)
+    if (t.dtype == dtype) return t.itemsize;
+  return 1;  // not reached: every enumerator is in the table
+}
 
 std::string npy_descr(NpyDType dtype) {
   for (const DTypeName& t : kDTypes)
-    if (t.dtype == dtype) return "<" + std::string(t.code);
+    if (t.dtype == dtype) return t.order + std::string(t.code);
   return "<?";
 }
 
@@ -335,6 +343,28 @@ NpyArray make_npy(std::vector<int64_t> shape, const std::vector<float>& values) 
 }
 NpyArray make_npy(std::vector<int64_t> shape, const std::vector<int64_t>& values) {
   return make_typed(std::move(shape), values);
+}
+NpyArray make_npy(std::vector<int64_t> shape, const std::vector<int32_t>& values) {
+  return make_typed(std::move(shape), values);
+}
+NpyArray make_npy(std::vector<int64_t> shape, const std::vector<uint8_t>& values) {
+  return make_typed(std::move(shape), values);
+}
+NpyArray make_npy(std::vector<int64_t> shape, const std::vector<uint64_t>& values) {
+  return make_typed(std::move(shape), values);
+}
+
+std::vector<double> npy_to_doubles(const NpyArray& a) {
+  const auto convert = [](auto values) { return std::vector<double>(values.begin(), values.end()); };
+  switch (a.dtype) {
+    case NpyDType::F32: return convert(a.as<float>());
+    case NpyDType::F64: return convert(a.as<double>());
+    case NpyDType::I64: return convert(a.as<int64_t>());
+    case NpyDType::I32: return convert(a.as<int32_t>());
+    case NpyDType::U8: return convert(a.as<uint8_t>());
+    case NpyDType::U64: return convert(a.as<uint64_t>());
+  }
+  return {};  // not reached
 }
 
 NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& name) {

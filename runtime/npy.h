@@ -1,4 +1,5 @@
-// runtime/npy.h — reading and writing numpy's .npy files (f32, f64, i64; C order, little-endian).
+// runtime/npy.h — reading and writing numpy's .npy files (f32, f64, i64, i32, u8, u64; C order,
+// little-endian).
 //
 // The reader never trusts the file: every malformed input is an NpyError naming the file and
 // the problem, never a crash. The writer produces exactly the bytes numpy.save writes for the
@@ -21,18 +22,24 @@ class NpyError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class NpyDType { F32, F64, I64 };
+// I32, U8 and U64 are for checkpoints (counters, masks, generator state); data and --at values
+// are floats and int64 labels.
+enum class NpyDType { F32, F64, I64, I32, U8, U64 };
 
 size_t npy_itemsize(NpyDType dtype);
-std::string npy_descr(NpyDType dtype);  // numpy's name for it: "<f4", "<f8", "<i8"
+std::string npy_descr(NpyDType dtype);  // numpy's name for it: "<f4", "<f8", "<i8", "|u1", ...
 
-// The NpyDType that holds T: float, double or int64_t.
+// The NpyDType that holds T: float, double, int64_t, int32_t, uint8_t or uint64_t.
 template <class T>
 constexpr NpyDType npy_dtype_of() {
   if constexpr (std::is_same_v<T, float>) return NpyDType::F32;
   else if constexpr (std::is_same_v<T, double>) return NpyDType::F64;
+  else if constexpr (std::is_same_v<T, int32_t>) return NpyDType::I32;
+  else if constexpr (std::is_same_v<T, uint8_t>) return NpyDType::U8;
+  else if constexpr (std::is_same_v<T, uint64_t>) return NpyDType::U64;
   else {
-    static_assert(std::is_same_v<T, int64_t>, "an .npy array holds float, double or int64_t");
+    static_assert(std::is_same_v<T, int64_t>,
+                  "an .npy array holds float, double, int64_t, int32_t, uint8_t or uint64_t");
     return NpyDType::I64;
   }
 }
@@ -62,6 +69,12 @@ struct NpyArray {
 NpyArray make_npy(std::vector<int64_t> shape, const std::vector<double>& values);   // F64
 NpyArray make_npy(std::vector<int64_t> shape, const std::vector<float>& values);    // F32
 NpyArray make_npy(std::vector<int64_t> shape, const std::vector<int64_t>& values);  // I64
+NpyArray make_npy(std::vector<int64_t> shape, const std::vector<int32_t>& values);  // I32
+NpyArray make_npy(std::vector<int64_t> shape, const std::vector<uint8_t>& values);  // U8
+NpyArray make_npy(std::vector<int64_t> shape, const std::vector<uint64_t>& values); // U64
+
+// Every element as a double (exact for all but int64/uint64 beyond 2^53).
+std::vector<double> npy_to_doubles(const NpyArray& array);
 
 // Reads and checks a whole file; versions 1.0, 2.0 and 3.0 are accepted.
 NpyArray read_npy(const std::string& path);

@@ -71,17 +71,17 @@ TEST_CASE("cli: --at values: numbers, literals, nested lists, .npy files", "[cli
   CHECK(parse_input_value("y", dir / "i8.npy", true) == mat({3}, {0, 2, 1}));
   CHECK(parse_input_value("x", dir / "noext", false) == Tensor::scalar(7));  // an existing file
   CHECK_THROWS_WITH(parse_input_value("x", dir / "missing.npy", false), Contains("cannot read input 'x'"));
-  {  // an int32 array, as numpy writes it: refused with the dtypes that are accepted
-    std::string header = "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }";
+  {  // an int16 array, as numpy writes it: refused with the dtypes that are accepted
+    std::string header = "{'descr': '<i2', 'fortran_order': False, 'shape': (1,), }";
     while ((10 + header.size() + 1) % 64 != 0) header += ' ';
     header += '\n';
     std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
     bytes += static_cast<char>(header.size() & 0xff);
     bytes += static_cast<char>(header.size() >> 8);
     bytes += header;
-    bytes.append(4, '\0');
-    std::ofstream(dir / "i4.npy", std::ios::binary) << bytes;
-    CHECK_THROWS_WITH(parse_input_value("x", dir / "i4.npy", false), Contains("unsupported dtype '<i4'"));
+    bytes.append(2, '\0');
+    std::ofstream(dir / "i2.npy", std::ios::binary) << bytes;
+    CHECK_THROWS_WITH(parse_input_value("x", dir / "i2.npy", false), Contains("unsupported dtype '<i2'"));
   }
   // Integer labels: whole numbers only, whether from a literal or a float file.
   CHECK(parse_input_value("y", "[0, 2]", true) == mat({2}, {0, 2}));

@@ -56,7 +56,16 @@ std::string dict_for(const std::string& descr, const std::string& shape, bool fo
                      fortran ? "True" : "False", shape);
 }
 
-// Deterministic contents shared with the numpy script below: i*0.5-1.25 for floats, i*3-7 for ints.
+// The integer sample converted as numpy's astype does (modular for unsigned and narrower types).
+template <class T>
+NpyArray cast_sample(const std::vector<int64_t>& shape, const std::vector<int64_t>& i64) {
+  std::vector<T> out;
+  for (int64_t v : i64) out.push_back(static_cast<T>(v));
+  return make_npy(shape, out);
+}
+
+// Deterministic contents shared with the numpy script below: i*0.5-1.25 for floats, i*3-7 for
+// ints (wrapped around for unsigned ones).
 NpyArray sample(NpyDType dtype, std::vector<int64_t> shape) {
   size_t n = 1;
   for (int64_t d : shape) n *= static_cast<size_t>(d);
@@ -70,6 +79,9 @@ NpyArray sample(NpyDType dtype, std::vector<int64_t> shape) {
   }
   if (dtype == NpyDType::F64) return make_npy(shape, f64);
   if (dtype == NpyDType::F32) return make_npy(shape, f32);
+  if (dtype == NpyDType::I32) return cast_sample<int32_t>(shape, i64);
+  if (dtype == NpyDType::U8) return cast_sample<uint8_t>(shape, i64);
+  if (dtype == NpyDType::U64) return cast_sample<uint64_t>(shape, i64);
   return make_npy(shape, i64);
 }
 
@@ -88,7 +100,8 @@ const std::vector<std::pair<std::string, std::vector<int64_t>>> kShapes = {
     {"long0", {123456789012, 0}}, {"many", ones_between(2, 13, 3)},
     {"aligned", ones_between(2, 12, 300)}};
 const std::vector<std::pair<std::string, NpyDType>> kDTypes = {
-    {"f4", NpyDType::F32}, {"f8", NpyDType::F64}, {"i8", NpyDType::I64}};
+    {"f4", NpyDType::F32}, {"f8", NpyDType::F64}, {"i8", NpyDType::I64},
+    {"i4", NpyDType::I32}, {"u1", NpyDType::U8},  {"u8", NpyDType::U64}};
 
 const char* kNumpyScript = R"(
 import sys, numpy as np
@@ -96,10 +109,10 @@ d = sys.argv[1]
 shapes = {'scalar': (), 'empty': (0,), 'vec': (5,), 'mat': (2, 3), 'cube': (2, 3, 4),
           'long0': (123456789012, 0), 'many': (2,) + (1,) * 13 + (3,),
           'aligned': (2,) + (1,) * 12 + (300,)}
-for dt in ['f4', 'f8', 'i8']:
+for dt in ['f4', 'f8', 'i8', 'i4', 'u1', 'u8']:
     for tag, shape in shapes.items():
         a = np.arange(int(np.prod(shape)))
-        a = (a * 3 - 7) if dt == 'i8' else (a * 0.5 - 1.25)
+        a = (a * 3 - 7) if dt[0] in 'iu' else (a * 0.5 - 1.25)
         np.save(f'{d}/{dt}_{tag}.npy', a.astype('<' + dt).reshape(shape))
 m = (np.arange(6) * 0.5 - 1.25).reshape(2, 3)
 for v in [(2, 0), (3, 0)]:
@@ -109,7 +122,7 @@ np.save(f'{d}/big_endian.npy', m.astype('>f8'))
 np.save(f'{d}/fortran.npy', np.asfortranarray(m))
 np.save(f'{d}/half.npy', m.astype('<f2'))
 np.save(f'{d}/complex.npy', m.astype('<c16'))
-np.save(f'{d}/int32.npy', m.astype('<i4'))
+np.save(f'{d}/int16.npy', m.astype('<i2'))
 np.save(f'{d}/object.npy', np.array([1, 'a'], dtype=object))
 np.save(f'{d}/structured.npy', np.zeros(2, dtype=[('a', '<f8'), ('b', '<i4')]))
 )";
@@ -178,7 +191,7 @@ TEST_CASE("npy: encode_npy matches numpy.save byte for byte and read_npy reads n
       {"fortran.npy", "Fortran-order arrays are not supported; save with np.ascontiguousarray"},
       {"half.npy", "unsupported dtype '<f2'"},
       {"complex.npy", "unsupported dtype '<c16'"},
-      {"int32.npy", "unsupported dtype '<i4'"},
+      {"int16.npy", "unsupported dtype '<i2'"},
       {"object.npy", "object arrays ('|O') are not supported"},
       {"structured.npy", "structured dtypes"}};
   for (const auto& [file, phrase] : rejected) {

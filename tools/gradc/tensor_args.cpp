@@ -69,18 +69,7 @@ runtime::Tensor read_npy_value(const std::string& name, const std::string& path)
   } catch (const runtime::NpyError& e) {
     throw UsageError(fmt::format("--at: cannot read input '{}' from {}", name, e.what()));
   }
-  runtime::Tensor t{a.shape, {}};
-  switch (a.dtype) {
-    case runtime::NpyDType::F32:
-      for (float x : a.as<float>()) t.data.push_back(x);
-      break;
-    case runtime::NpyDType::F64:
-      for (double x : a.as<double>()) t.data.push_back(x);
-      break;
-    case runtime::NpyDType::I64:
-      for (int64_t x : a.as<int64_t>()) t.data.push_back(static_cast<double>(x));
-      break;
-  }
+  runtime::Tensor t{a.shape, runtime::npy_to_doubles(a)};
   return t;
 }
 
