@@ -39,6 +39,8 @@
 // Defs are parsed once; the lowering inlines them (see lower.cpp).
 #include "frontend/parser.h"
 
+#include "frontend/deep_stack.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -715,7 +717,7 @@ void Parser::unexpected_after_statement() {
 }  // namespace
 
 Program parse(const SourceFile& src) {
-  return Parser(src, lex(src)).program();
+  return on_deep_stack<Program>([&] { return Parser(src, lex(src)).program(); });
 }
 
 }  // namespace gradc::frontend
