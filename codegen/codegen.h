@@ -102,6 +102,9 @@ class CompiledTensorFunction {
 // std::invalid_argument otherwise. Throws std::runtime_error if LLVM fails.
 CompiledTensorFunction compile_tensors(const ir::Graph& g, const CodegenOptions& opts = {});
 
+// The LLVM version gradc was built with ("19.1.7"), for `gradc --version`.
+std::string llvm_version();
+
 // The optimised LLVM IR / host assembly of the same module, for `gradc emit`.
 // A graph with tensors gives compile_tensors' module (entry `f`), a scalar one compile()'s.
 std::string emit_llvm(const ir::Graph& g, const CodegenOptions& opts = {});

@@ -93,6 +93,8 @@ Value* emit_op(B& b, const ir::Node& n, llvm::ArrayRef<Value*> x) {
     case Op::Neg: return b.CreateFNeg(x[0]);
     case Op::Exp: return intrinsic(b, llvm::Intrinsic::exp, x);
     case Op::Log: return intrinsic(b, llvm::Intrinsic::log, x);
+    case Op::Log10: return intrinsic(b, llvm::Intrinsic::log10, x);
+    case Op::Log2: return intrinsic(b, llvm::Intrinsic::log2, x);
     case Op::Log1p: return libm(b, "log1p", x[0]);
     case Op::Expm1: return libm(b, "expm1", x[0]);
     case Op::Sqrt: return intrinsic(b, llvm::Intrinsic::sqrt, x);

@@ -90,8 +90,12 @@ std::unique_ptr<llvm::TargetMachine> host_target_machine() {
   return std::move(*tm);
 }
 
+// A large graph gets no LLVM IR optimisation at all: gradc's own passes have already
+// simplified, CSE'd and folded it, and LLVM's scalar passes recurse along long dependence
+// chains (Reassociate overflowed the stack on a 50,000-step chain `a = a*a + 1`) and take
+// super-linear time on huge blocks. Loop vectorisation is off above this size anyway.
 int effective_opt_level(const ir::Graph& g, int opt_level) {
-  return g.size() > kLargeGraphNodes ? std::min(opt_level, 1) : opt_level;
+  return g.size() > kLargeGraphNodes ? 0 : opt_level;
 }
 
 void mark_large_module(llvm::Module& m) {

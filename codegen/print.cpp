@@ -1,6 +1,7 @@
 // codegen/print.cpp — emit_llvm / emit_asm: the optimised module as text, for `gradc emit`.
 #include <stdexcept>
 
+#include <llvm/Config/llvm-config.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -25,6 +26,8 @@ std::unique_ptr<llvm::Module> optimised_module(const ir::Graph& g, const Codegen
 }
 
 }  // namespace
+
+std::string llvm_version() { return LLVM_VERSION_STRING; }
 
 std::string emit_llvm(const ir::Graph& g, const CodegenOptions& opts) {
   llvm::LLVMContext ctx;

@@ -15,6 +15,8 @@ const std::array kFunctions = {
     Function{"ln", 1, Op::Log, "ln(x)"},
     Function{"log", 1, Op::Log, "log(x)"},  // natural log, as in most maths texts
     Function{"exp", 1, Op::Exp, "exp(x)"},
+    Function{"log10", 1, Op::Log10, "log10(x)"},
+    Function{"log2", 1, Op::Log2, "log2(x)"},
     Function{"log1p", 1, Op::Log1p, "log1p(x)"},
     Function{"expm1", 1, Op::Expm1, "expm1(x)"},
     Function{"sqrt", 1, Op::Sqrt, "sqrt(x)"},

@@ -14,12 +14,14 @@
 // bound to the call's arguments, its nodes grouped under the def's name. That
 // is the one place lowering recurses (lower -> call -> lower of the body), and
 // its depth is bounded: a def may call only earlier defs, so the depth is at
-// most the number of defs, and it is capped at kMaxNesting besides. The graph
+// most the number of defs, and it is capped at kMaxDefDepth besides. The graph
 // size cap catches defs that double at each level.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -52,6 +54,8 @@ class Lowerer {
   NodeId lower_node(const AstNode& n);
   NodeId lower_op(const AstNode& n);
   NodeId name(const AstNode& n);
+  static std::optional<double> builtin_constant(std::string_view name);
+  bool is_constant_e(AstId base) const;
   NodeId grad(const AstNode& n);
   NodeId builtin(const AstNode& n);
   NodeId inline_def(const AstNode& n);
@@ -171,6 +175,7 @@ NodeId Lowerer::lower_op(const AstNode& n) {
     case AstKind::Unary: return b_.unary(n.op, value_[n.a]);
     case AstKind::Binary:
       if (n.op == ir::Op::MatMul) return b_.matmul(value_[n.a], value_[n.b]);
+      if (n.op == ir::Op::Pow && is_constant_e(n.a)) return b_.unary(ir::Op::Exp, value_[n.b]);
       return b_.binary(n.op, value_[n.a], value_[n.b]);
     case AstKind::Grad: return grad(n);
     case AstKind::Transpose: return b_.transpose(value_[n.a]);
@@ -194,8 +199,24 @@ NodeId Lowerer::name(const AstNode& n) {
   if (auto it = assigned_.find(n.name); it != assigned_.end())
     fail(n.loc, fmt::format("'{}' is used before it is assigned", n.name),
          {fmt::format("'{}' is assigned at {}", n.name, where(it->second))});
+  if (const std::optional<double> c = builtin_constant(n.name)) return b_.constant(*c);
   used_.try_emplace(n.name, n.loc);
   return b_.input(n.name);  // reuses the input after its first use
+}
+
+// `e` and `pi`, where the program has not made the name its own (by declaring or assigning
+// it first: those cases return earlier in name()).
+std::optional<double> Lowerer::builtin_constant(std::string_view name) {
+  if (name == "e") return std::numbers::e;
+  if (name == "pi") return std::numbers::pi;
+  return std::nullopt;
+}
+
+// e^x is exp(x): pow(2.718281828459045, x) is neither correctly rounded nor exactly eˣ.
+bool Lowerer::is_constant_e(AstId base) const {
+  const AstNode& a = p_.nodes[base];
+  const ir::Node& v = g_[value_[base]];
+  return a.kind == AstKind::Name && a.name == "e" && v.op == ir::Op::Const && v.value == std::numbers::e;
 }
 
 // `input x[B, 784] : int` and `param W[784, 256] = he()`.
@@ -246,6 +267,9 @@ NodeId Lowerer::grad(const AstNode& n) {
          fmt::format("cannot differentiate with respect to '{}': it is assigned, not an input", n.name),
          {fmt::format("'{}' is assigned at {}", n.name, where(it->second)),
           "grad(expr, x) differentiates with respect to an input x"});
+  if (!declared_.count(n.name) && builtin_constant(n.name))
+    fail(n.name_loc, fmt::format("cannot differentiate with respect to '{}': it is a built-in constant", n.name),
+         {fmt::format("to use '{0}' as a variable, declare it first: input {0}", n.name)});
   b_.set_loc(n.name_loc);
   if (!declared_.count(n.name)) used_.try_emplace(n.name, n.name_loc);
   const NodeId wrt = b_.input(n.name);
@@ -369,10 +393,13 @@ NodeId Lowerer::builtin(const AstNode& n) {
 
 // A call of a user def: its body lowered again with the params bound to the
 // arguments; every node it makes is grouped under the def's name.
+// Each level is a few lowering frames on the stack; no real program nests defs this deep.
+constexpr size_t kMaxDefDepth = 256;
+
 NodeId Lowerer::inline_def(const AstNode& n) {
   const Def& d = p_.defs[n.def];
-  if (frames_.size() >= static_cast<size_t>(kMaxNesting))
-    fail(n.loc, fmt::format("defs call each other too deeply (limit {})", kMaxNesting));
+  if (frames_.size() >= kMaxDefDepth)
+    fail(n.loc, fmt::format("defs call each other too deeply (limit {})", kMaxDefDepth));
   Frame frame{&d, {}};
   for (AstId a : n.args) frame.args.push_back(value_[a]);
   frames_.push_back(std::move(frame));

@@ -39,8 +39,11 @@
 // Defs are parsed once; the lowering inlines them (see lower.cpp).
 #include "frontend/parser.h"
 
+#include "frontend/deep_stack.h"
+
 #include <fmt/format.h>
 
+#include <cmath>
 #include <unordered_map>
 
 #include "frontend/functions.h"
@@ -74,6 +77,7 @@ class Parser {
   AstId postfix();
   AstId primary();
   AstId name_or_apply();
+  bool signed_operand_follows(const Token& name) const;
   AstId call(const Function* f, const Token& name);
   AstId list();
   AstId paren();
@@ -251,6 +255,9 @@ Stmt Parser::declaration() {
   return s;
 }
 
+// Far beyond any buffer a machine holds; larger dims are refused before anything multiplies them.
+constexpr double kMaxDimension = 1e15;
+
 // shape = "[" dim ("," dim)* "]"
 std::vector<DimSpec> Parser::shape() {
   const Token open = advance();
@@ -263,7 +270,10 @@ std::vector<DimSpec> Parser::shape() {
       dims.push_back({t.text, 0, t.loc});
     } else if (at(Tok::Number)) {
       const Token t = advance();
-      if (t.value != static_cast<double>(static_cast<int64_t>(t.value)) || t.value > 1e15)
+      // Range first: casting a double of 2^63 or more to int64_t is undefined behaviour.
+      if (t.value > kMaxDimension)
+        fail(t.loc, fmt::format("a dimension must be at most {:.0f}, not '{}'", kMaxDimension, t.text));
+      if (t.value != std::trunc(t.value))
         fail(t.loc, fmt::format("a dimension must be a whole number, not '{}'", t.text));
       if (t.value == 0) fail(t.loc, "a dimension must be positive, not 0");
       dims.push_back({{}, static_cast<int64_t>(t.value), t.loc});
@@ -474,18 +484,34 @@ AstId Parser::name_or_apply() {
   }
   advance();
   if (at(Tok::LParen)) return call(f, name);
-  const bool operand_follows = at(Tok::Number) || at(Tok::Ident) || at(Tok::Minus) || at(Tok::Plus);
+  const bool operand_follows = at(Tok::Number) || at(Tok::Ident) || signed_operand_follows(name);
   const bool scalar1 = f->arity == 1 && f->builtin == Builtin::Elementwise;
   // apply = FUNC1 unary
   if (scalar1 && operand_follows) return unary_node(*f->op, name.loc, unary());
-  if (scalar1)
-    fail(name.loc, fmt::format("'{0}' is a function; call it as {0}(x) or {0} x", name.text));
+  if (scalar1) {
+    std::vector<std::string> notes;
+    if (at(Tok::Minus) || at(Tok::Plus))
+      notes.push_back(fmt::format("to apply it to a signed operand, write {0}(-x) or {0} -x (the sign against its operand)",
+                                  name.text));
+    fail(name.loc, fmt::format("'{0}' is a function; call it as {0}(x) or {0} x", name.text), std::move(notes));
+  }
   if (f->builtin != Builtin::Elementwise && f->builtin != Builtin::Grad)
     fail(name.loc, fmt::format("'{}' is a function; call it as {}", name.text, f->usage),
          {"only one-argument scalar functions may be applied without parentheses"});
   fail(name.loc, fmt::format("'{}' is a function of {} arguments; call it as {}", name.text,
                              f->arity, f->usage),
        {"only one-argument functions may be applied without parentheses"});
+}
+
+// `exp -x`: a sign applies the function only when it is written as a sign, set apart from the
+// name and against its operand. `exp - x`, `exp-x` and `ln + 1` read as a difference or a sum
+// with a function as one side, which is an error, as `sin * 3` is.
+bool Parser::signed_operand_follows(const Token& name) const {
+  if (!at(Tok::Minus) && !at(Tok::Plus)) return false;
+  const ir::SourceLoc sign = cur().loc;
+  const bool apart_from_name = sign.offset > name.loc.offset + name.loc.len;
+  const bool against_operand = peek().loc.offset == sign.offset + sign.len;
+  return apart_from_name && against_operand;
 }
 
 // call = FUNC "(" (arg ("," arg)*)? ")"; f is null for a user def.
@@ -691,7 +717,7 @@ void Parser::unexpected_after_statement() {
 }  // namespace
 
 Program parse(const SourceFile& src) {
-  return Parser(src, lex(src)).program();
+  return on_deep_stack<Program>([&] { return Parser(src, lex(src)).program(); });
 }
 
 }  // namespace gradc::frontend

@@ -60,6 +60,8 @@ std::string formula(Op op, const std::vector<std::string>& a) {
     case Op::Min: return fmt::format("min({}, {})", a[0], a[1]);
     case Op::Neg: return "−" + a[0];
     case Op::Log: return call("ln");
+    case Op::Log10: return call("log₁₀");
+    case Op::Log2: return call("log₂");
     case Op::Log1p: return call("log1p");
     case Op::Expm1: return call("expm1");
     case Op::Abs: return "|" + a[0] + "|";

@@ -7,6 +7,7 @@
 #include "ir/rules.h"
 
 #include <cmath>
+#include <numbers>
 
 #include "ir/check.h"
 #include "ir/nn.h"
@@ -164,6 +165,12 @@ const OpRule& rule_for(Op op) {
     // y = ln x                   ∂y/∂x = 1/x
     case Op::Log: { static const OpRule r{[](A a) { return std::log(a[0]); }, [](V& v) {
         v.set(0, v.b.div(v.g, v.x[0])); }}; return r; }
+    // y = log₁₀ x                ∂y/∂x = 1/(x ln 10)
+    case Op::Log10: { static const OpRule r{[](A a) { return std::log10(a[0]); }, [](V& v) {
+        v.set(0, v.b.div(v.g, v.b.mul(v.x[0], v.b.constant(std::numbers::ln10)))); }}; return r; }
+    // y = log₂ x                 ∂y/∂x = 1/(x ln 2)
+    case Op::Log2: { static const OpRule r{[](A a) { return std::log2(a[0]); }, [](V& v) {
+        v.set(0, v.b.div(v.g, v.b.mul(v.x[0], v.b.constant(std::numbers::ln2)))); }}; return r; }
     // y = ln(1 + x)             ∂y/∂x = 1/(1 + x)
     case Op::Log1p: { static const OpRule r{[](A a) { return std::log1p(a[0]); }, [](V& v) {
         v.set(0, v.b.div(v.g, v.b.add(v.b.constant(1), v.x[0]))); }}; return r; }

@@ -89,6 +89,21 @@ expect_error no-file 2 "cannot open" eval /nonexistent.grad
 expect_error unknown-option 2 "gradc: error" eval -e x --frobnicate
 expect_error bad-order 2 "--order must be 1 or 2" grad -e x --at x=1 --order 3
 expect_error no-command 2 "gradc: error" 
+expect_error unknown-command 2 "did you mean 'grad'?" grda -e x
+expect_error unknown-command-help 2 "unknown command 'nosuch'" nosuch --help
+run version 0 --version && { grep -qE '^gradc [0-9.]+ \(LLVM 19' "$TMP/out" && ok || bad version "$(cat "$TMP/out")"; }
+# --- built-in constants and logarithms; a function name is never a value -------------------
+expect_stdout constant-e-power '{"value": 2.718281828459045, "grad": {"x": 2.718281828459045}}' \
+  grad -e 'f = e^x' --at x=1 --json
+expect_stdout constant-pi '{"value": 3.141592653589793}' eval -e 'f = pi' --json
+expect_stdout constant-e-declared '{"value": 9}' eval -e 'input e; f = e^x' --at e=3,x=2 --json
+expect_stdout log10 '{"value": 3, "grad": {"x": 0.00043429448190325184}}' grad -e 'f = log10(x)' --at x=1000 --json
+expect_stdout log2 '{"value": 10, "grad": {"x": 0.0014088818758681283}}' grad -e 'f = log2 x' --at x=1024 --json
+expect_error grad-wrt-constant 1 "cannot differentiate with respect to 'e'" eval -e 'f = grad(x*e, e)' --at x=1
+expect_stdout sign-apply '{"value": 0.36787944117144233}' eval -e 'f = exp -x' --at x=1 --json
+expect_error sign-function-plus 1 "'ln' is a function; call it as ln(x) or ln x" eval -e 'f = ln + 1'
+expect_error sign-function-minus 1 "'exp' is a function" eval -e 'f = exp - 1'
+expect_error sign-function-tight 1 "'exp' is a function" eval -e 'f = exp-x' --at x=1
 # --- bad programs: exit 1, file:line:col, the line and a caret ---------------------------
 expect_error unknown-function 1 "<-e>:1:5: error: unknown function 'lnn'" eval -e 'f = lnn(x)' --at x=1
 expect_error unbalanced 1 "error: expected ')'" eval -e 'f = (x + 1' --at x=1
@@ -97,6 +112,12 @@ printf 'f = x +\n' > "$TMP/trail.grad"
 expect_error file-position 1 "trail.grad:1:8: error:" eval "$TMP/trail.grad" --at x=1
 deep=$(printf '(%.0s' $(seq 10000))x$(printf ')%.0s' $(seq 10000))
 expect_error deep-nesting 1 "nested too deeply" eval -e "$deep" --at x=1
+# A degree-1000 polynomial in Horner form, as code generators write it, compiles and runs.
+horner=$(python3 -c 'import sys; s="1"
+for i in range(1000): s="%d + x*(%s)" % (i % 7 + 1, s)
+print("f = " + s)')
+expect_stdout horner-1000 '{"value": 10.220472440944881, "grad": {"x": 15.110918221836402}}' \
+  grad -e "$horner" --at x=0.5 --json
 long=x$(printf '+x%.0s' $(seq 50000))
 expect_stdout long-input '{"value": 50001}' eval -e "$long" --at x=1 --json
 printf 'f = x\0 + 1\n' > "$TMP/nul.grad"

@@ -236,6 +236,8 @@ class GraphGenerator {
   NodeId in_domain(Op op, int i, NodeId x) {
     switch (op) {
       case Op::Log:
+      case Op::Log10:
+      case Op::Log2:
       case Op::Sqrt: return positive(x);
       case Op::Log1p: return b_.unary(Op::Abs, x);
       case Op::Pow: return i == 0 ? positive(x) : exponent(x);
@@ -307,6 +309,8 @@ class GraphGenerator {
       case Op::Pow:
       case Op::Max:
       case Op::Min:
+      case Op::Log10:
+      case Op::Log2:
       case Op::Neg:
       case Op::Exp:
       case Op::Log:

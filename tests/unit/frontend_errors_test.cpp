@@ -5,6 +5,7 @@
 // its rendered diagnostic. GRADC_UPDATE_GOLDEN=1 rewrites the expectations
 // (review the diff!). Inputs too big or too binary for a file are made here.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "frontend/frontend.h"
+#include "frontend/parser.h"
 
 using namespace gradc;
 using frontend::SourceFile;
@@ -77,7 +79,9 @@ TEST_CASE("frontend: golden error messages", "[frontend][golden]") {
 TEST_CASE("frontend: 10000 nested parentheses stop at the depth limit", "[frontend]") {
   const std::string text = "f = " + std::string(10'000, '(') + "x" + std::string(10'000, ')');
   const std::string out = quick_error_of(text);
-  CHECK(starts_with(out, "gen.grad:1:261: error: expression nested too deeply (limit 256)\n"));
+  // The first '(' over the limit, at column 4 + kMaxNesting + 1.
+  CHECK(starts_with(out, fmt::format("gen.grad:1:{}: error: expression nested too deeply (limit {})\n",
+                                     4 + gradc::frontend::kMaxNesting + 1, gradc::frontend::kMaxNesting)));
   // Prefix signs, juxtaposed applications and power chains count as nesting too.
   std::string minus = "f = ", ln = "f = ", powers = "f = x";
   for (int i = 0; i < 10'000; ++i) minus += "-", ln += "ln ", powers += "^x";

@@ -387,6 +387,8 @@ TEST_CASE("tensor language: option and declaration errors", "[frontend][tensor][
       {"input x[0]; f = x", "a dimension must be positive, not 0"},
       {"input x[-3]; f = x", "a dimension must be positive"},
       {"input x[2.5]; f = x", "a dimension must be a whole number"},
+      {"input x[1e19]; f = x", "a dimension must be at most 1000000000000000, not '1e19'"},
+      {"input x[9223372036854775808]; f = x", "a dimension must be at most"},
       {"input x[]; f = x", "empty shape"},
       {"input x[3; f = x", "expected ']'"},
       {"input x(3); f = x", "unexpected '(' in a declaration"},

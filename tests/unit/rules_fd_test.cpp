@@ -52,7 +52,9 @@ std::vector<std::vector<double>> smooth_points(Op op) {
   }
 }
 
-bool needs_positive(Op op) { return op == Op::Log || op == Op::Log1p || op == Op::Sqrt || op == Op::Pow; }
+bool needs_positive(Op op) {
+  return op == Op::Log || op == Op::Log10 || op == Op::Log2 || op == Op::Log1p || op == Op::Sqrt || op == Op::Pow;
+}
 
 }  // namespace
 

@@ -8,7 +8,9 @@
 
 #include <cstdio>
 
+#include "codegen/codegen.h"
 #include "frontend/diagnostics.h"
+#include "frontend/functions.h"
 #include "tools/gradc/commands.h"
 
 namespace {
@@ -39,6 +41,28 @@ void keep_freed_memory() {
   mallopt(M_TOP_PAD, 64 << 20);
 }
 
+std::string version_text() {
+  return fmt::format("gradc {} (LLVM {})", GRADC_VERSION, gradc::codegen::llvm_version());
+}
+
+// CLI11 reads an unknown word where a command belongs as a stray argument and answers "A
+// subcommand is required" (and `gradc nosuch --help` prints the main help, exit 0). Name
+// the word instead, with the command it most resembles, as git does.
+bool reject_unknown_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  const std::string_view word = argv[1];
+  std::vector<std::string_view> names;
+  for (const CLI::App* c : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (c->get_name() == word) return false;
+    names.push_back(c->get_name());
+  }
+  fmt::print(stderr, "gradc: error: unknown command '{}'\n", word);
+  if (const std::string_view g = gradc::frontend::suggest(word, names); !g.empty())
+    fmt::print(stderr, "  did you mean '{}'?\n", g);
+  fmt::print(stderr, "Run 'gradc --help' for the commands.\n");
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,6 +77,8 @@ int main(int argc, char** argv) {
   register_graph(app, run);
   register_emit(app, run);
   register_jacobian(app, run);
+  app.set_version_flag("--version", version_text(), "Print gradc's version and exit");
+  if (reject_unknown_command(app, argc, argv)) return kExitBadUsage;
   try {
     app.parse(argc, argv);
     return run();
