@@ -46,7 +46,9 @@ constexpr NodeId kMaxGraphNodes = 4'000'000;
 class Lowerer {
  public:
   Lowerer(const SourceFile& src, const Program& p, ir::DType dtype)
-      : src_(src), p_(p), b_(g_, dtype), value_(p.nodes.size(), ir::kNoNode) {}
+      : src_(src), p_(p), b_(g_, dtype), value_(p.nodes.size(), ir::kNoNode) {
+    for (const Def& d : p.defs) def_min_nodes_.push_back(min_nodes(d.body));
+  }
   ir::Graph run();
 
  private:
@@ -54,6 +56,7 @@ class Lowerer {
   NodeId lower_node(const AstNode& n);
   NodeId lower_op(const AstNode& n);
   NodeId name(const AstNode& n);
+  uint64_t min_nodes(AstId root) const;
   static std::optional<double> builtin_constant(std::string_view name);
   bool is_constant_e(AstId base) const;
   NodeId grad(const AstNode& n);
@@ -84,6 +87,7 @@ class Lowerer {
   ir::Graph g_;
   ir::Builder b_;
   std::vector<NodeId> value_;                                  // per AST node, once lowered
+  std::vector<uint64_t> def_min_nodes_;                        // per def: nodes one call adds, at least
   std::unordered_map<std::string_view, NodeId> bound_;         // names assigned so far
   std::unordered_map<std::string_view, SourceLoc> assigned_;   // every assigned name: first assignment
   std::unordered_map<std::string_view, SourceLoc> declared_;   // input/param declarations so far
@@ -393,6 +397,38 @@ NodeId Lowerer::builtin(const AstNode& n) {
 
 // A call of a user def: its body lowered again with the params bound to the
 // arguments; every node it makes is grouped under the def's name.
+// The fewest graph nodes lowering `root` adds: one per operation written (the builder folds
+// nothing), and for each call of a def, what that def's body adds. Defs call only earlier
+// defs, whose counts are known by then. Lets a call that doubles at every level (40 defs each
+// calling the previous twice: 2^40 nodes) be refused before it is built, not after minutes
+// and gigabytes. Saturates far above kMaxGraphNodes.
+uint64_t Lowerer::min_nodes(AstId root) const {
+  constexpr uint64_t kCap = uint64_t{1} << 50;
+  uint64_t total = 0;
+  std::vector<AstId> stack{root};
+  while (!stack.empty()) {
+    const AstNode& n = p_.nodes[stack.back()];
+    stack.pop_back();
+    switch (n.kind) {
+      case AstKind::Number:
+      case AstKind::Name:
+      case AstKind::List: break;
+      case AstKind::Unary:
+      case AstKind::Binary:
+      case AstKind::Grad:
+      case AstKind::Transpose: total += 1; break;
+      case AstKind::Call:
+        total += n.fn ? 1 : (n.def < def_min_nodes_.size() ? def_min_nodes_[n.def] : 0);
+        break;
+    }
+    total = std::min(total, kCap);
+    if (n.a != kNoAst) stack.push_back(n.a);
+    if (n.b != kNoAst) stack.push_back(n.b);
+    for (AstId a : n.args) stack.push_back(a);
+  }
+  return total;
+}
+
 // Each level is a few lowering frames on the stack; no real program nests defs this deep.
 constexpr size_t kMaxDefDepth = 256;
 
@@ -400,6 +436,10 @@ NodeId Lowerer::inline_def(const AstNode& n) {
   const Def& d = p_.defs[n.def];
   if (frames_.size() >= kMaxDefDepth)
     fail(n.loc, fmt::format("defs call each other too deeply (limit {})", kMaxDefDepth));
+  if (g_.size() + def_min_nodes_[n.def] > kMaxGraphNodes)
+    fail(n.loc, fmt::format("the program's graph is too large (over {} nodes)", kMaxGraphNodes),
+         {fmt::format("this call of {} alone adds at least {} nodes", d.name, def_min_nodes_[n.def]),
+          "each call of a def copies its body; a def that calls another twice doubles it"});
   Frame frame{&d, {}};
   for (AstId a : n.args) frame.args.push_back(value_[a]);
   frames_.push_back(std::move(frame));

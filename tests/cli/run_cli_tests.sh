@@ -112,6 +112,14 @@ printf 'f = x +\n' > "$TMP/trail.grad"
 expect_error file-position 1 "trail.grad:1:8: error:" eval "$TMP/trail.grad" --at x=1
 deep=$(printf '(%.0s' $(seq 10000))x$(printf ')%.0s' $(seq 10000))
 expect_error deep-nesting 1 "nested too deeply" eval -e "$deep" --at x=1
+# 40 defs each calling the previous twice (2^40 nodes): refused at once, before building.
+defs40=$(python3 -c 'print("def f0(x) = x*x + 1")
+for i in range(1, 40): print("def f%d(x) = f%d(x) + f%d(x)" % (i, i - 1, i - 1))
+print("y = f39(x)")')
+expect_error defs-doubling 1 "this call of f39 alone adds at least 1649267441663 nodes" eval -e "$defs40" --at x=1
+# 10,000 transposes: transpose∘transpose folds away at -O1 and up (the tensor JIT took 13 s).
+transposes=$(printf '.T%.0s' $(seq 10000))
+expect_stdout transposes-10000 '{"value": 21}' eval -e "input x[2,3]; f = sum(x$transposes)" --at 'x=[[1,2,3],[4,5,6]]' --json
 # A degree-1000 polynomial in Horner form, as code generators write it, compiles and runs.
 horner=$(python3 -c 'import sys; s="1"
 for i in range(1000): s="%d + x*(%s)" % (i % 7 + 1, s)
