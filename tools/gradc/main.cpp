@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   register_graph(app, run);
   register_emit(app, run);
   register_jacobian(app, run);
+  register_train(app, run);
   try {
     app.parse(argc, argv);
     return run();
