@@ -68,7 +68,7 @@ CompiledFunction compile(const ir::Graph& g, const CodegenOptions& opts = {});
 // A compiled tensor graph (concrete shapes). Calling convention of the generated code:
 //   void f(const T* const* in, T* const* out, void* workspace)
 // in[i] points to g.inputs()[i]'s buffer, out[k] to g.outputs[k]'s, each in C order with
-// its node's shape; output buffers must not overlap each other or any input. `workspace`
+// its node's shape; no output overlaps another or an input but out[k] == in[i] per output alias. `workspace`
 // holds every intermediate (workspace_bytes(), 64-byte aligned); run() supplies it.
 //
 // Workspace and threads: one workspace is allocated with the function and reused by every

@@ -515,13 +515,16 @@ llvm::Function* begin_entry(Emitter& e, B& b, const std::string& name, std::vect
 }
 
 // The epilogue: outputs that were not computed in place (repeats, inputs) are copied.
+// Outputs written over an input are copied last: another output may be a copy of that input.
 void end_entry(Emitter& e, B& b, const std::vector<Value*>& outs) {
-  for (size_t k = 0; k < e.g.outputs.size(); ++k) {
-    const NodeId id = e.g.outputs[k].id;
-    const Slot& s = e.plan.slots[id];
-    if (s.where == Where::Output && s.index == k) continue;
-    if (e.bytes(id) > 0) b.CreateMemCpy(outs[k], llvm::MaybeAlign(), e.ptr[id], llvm::MaybeAlign(), e.bytes(id));
-  }
+  for (bool aliased : {false, true})
+    for (size_t k = 0; k < e.g.outputs.size(); ++k) {
+      const NodeId id = e.g.outputs[k].id;
+      const Slot& s = e.plan.slots[id];
+      if (is_aliased_output(e.g, k) != aliased || (s.where == Where::Output && s.index == k)) continue;
+      if (aliased && written_in_place(e.g, e.plan, k)) continue;  // also: the input itself, unchanged
+      if (e.bytes(id) > 0) b.CreateMemCpy(outs[k], llvm::MaybeAlign(), e.ptr[id], llvm::MaybeAlign(), e.bytes(id));
+    }
   b.CreateRetVoid();
 }
 
@@ -575,7 +578,8 @@ TensorModule emit_tensor_module(const ir::Graph& g, ir::DType dtype, llvm::LLVMC
   out.module->setDataLayout(tm.createDataLayout());
   llvm::Type* t = element_type(ctx, dtype);
   const size_t elem = dtype == ir::DType::F32 ? 4 : 8;
-  const Plan plan = g.kernels.empty() ? make_plan(g, elem) : kernel_plan(g, elem);
+  Plan plan = g.kernels.empty() ? make_plan(g, elem) : kernel_plan(g, elem);
+  place_aliased_outputs(g, plan, elem);
   Emitter e{*out.module, g, t, tm, plan, names.gemm, {}};
   if (g.kernels.empty()) emit_entry(e, names.entry);
   else emit_kernel_entry(e, names.entry);

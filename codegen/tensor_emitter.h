@@ -94,6 +94,13 @@ void end_entry(Emitter& e, B& b, const std::vector<Value*>& outs);
 // emit_kernel.cpp: the kernel form's slots (from g.memory, or planned here if it is empty
 // or for another element size) and its entry, one function per kernel.
 Plan kernel_plan(const ir::Graph& g, size_t elem);
+
+// output_alias.cpp: each output written over an input (g.memory.output_aliases) is given
+// that input's slot where that is safe (kernel form), else a workspace buffer of its own
+// that end_entry copies over the input after every kernel ran.
+void place_aliased_outputs(const ir::Graph& g, Plan& p, size_t elem);
+bool written_in_place(const ir::Graph& g, const Plan& p, size_t output);
+bool is_aliased_output(const ir::Graph& g, size_t output);
 void emit_kernel_entry(Emitter& e, const std::string& name);
 
 }  // namespace gradc::codegen::detail::tensor

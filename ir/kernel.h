@@ -72,8 +72,8 @@ struct Kernel {
 
 // Output `output` is written over input `input` (same shape and dtype): the caller passes
 // one buffer for both. For training, which updates parameters in place. Recorded by whoever
-// builds the graph; plan-memory keeps it. Codegen does not read it yet: its calling
-// convention still says outputs never overlap inputs.
+// builds the graph (passes/update.cpp); every pass keeps it; codegen writes in place, or copies
+// at the end where a later kernel still reads the input (codegen/output_alias.cpp).
 struct OutputAlias {
   size_t output = 0;  // index in Graph::outputs
   size_t input = 0;   // index in Graph::inputs()

@@ -111,6 +111,11 @@ std::string print(const Graph& g, std::string_view func_name) {
   std::vector<std::string> rets;
   for (const Output& o : g.outputs) rets.push_back(fmt::format("{} = {}", text::name_text(o.name), names[o.id]));
   out += rets.empty() ? "  return\n" : fmt::format("  return {}\n", fmt::join(rets, ", "));
+  // In-place pairs (a training step's updates), as comments: the text reader ignores them.
+  for (const OutputAlias& a : g.memory.output_aliases)
+    if (a.output < g.outputs.size() && a.input < g.inputs().size())
+      out += fmt::format("  // {} is written over {}\n", text::name_text(g.outputs[a.output].name),
+                         names[g.inputs()[a.input]]);
   return out + "}\n";
 }
 

@@ -81,6 +81,24 @@ void check_node(const Graph& g, NodeId id, std::vector<std::string>& errs) {
     errs.push_back(fmt::format("node {}: adjoint {} out of range", id, n.adjoint));
 }
 
+// An output written over an input: both exist, same type, and each at most one pair (two
+// outputs over one buffer would race; one output over two inputs is meaningless).
+void check_output_aliases(const Graph& g, std::vector<std::string>& errs) {
+  std::set<size_t> outs, ins;
+  for (const OutputAlias& a : g.memory.output_aliases) {
+    if (a.output >= g.outputs.size() || a.input >= g.inputs().size()) {
+      errs.push_back(fmt::format("output alias {} over input {}: out of range", a.output, a.input));
+      continue;
+    }
+    const NodeId o = g.outputs[a.output].id, i = g.inputs()[a.input];
+    if (o < g.size() && (g[o].dtype != g[i].dtype || !(g[o].shape == g[i].shape)))
+      errs.push_back(fmt::format("output {} ({}) aliases input %{} ({}): types differ", g.outputs[a.output].name,
+                                 g.type_string(o), g[i].name, g.type_string(i)));
+    if (!outs.insert(a.output).second) errs.push_back(fmt::format("output {} aliases two inputs", g.outputs[a.output].name));
+    if (!ins.insert(a.input).second) errs.push_back(fmt::format("input %{} is aliased by two outputs", g[i].name));
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> verify_node(const Graph& g, NodeId id) {
@@ -99,6 +117,7 @@ std::vector<std::string> verify(const Graph& g) {
   for (const Output& o : g.outputs)
     if (o.id >= g.size()) errs.push_back(fmt::format("output {} out of range", o.name));
   if (g.outputs.empty()) errs.push_back("graph has no outputs");
+  check_output_aliases(g, errs);
   if (!g.kernels.empty() && errs.empty())
     for (std::string& e : verify_kernels(g)) errs.push_back(std::move(e));
   return errs;

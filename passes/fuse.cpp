@@ -355,6 +355,7 @@ ir::Graph run_fuse(const ir::Graph& in, PassContext& ctx) {
   for (int k : topological_order(in, p))
     out.kernels.push_back(finish_kernel(in, stored, p, p.kernels()[static_cast<size_t>(k)]));
   out.memory = {};
+  out.memory.output_aliases = in.memory.output_aliases;  // the calling convention stays
   size_t stores = 0;
   for (const ir::Kernel& k : out.kernels) stores += k.outputs.size();
   ctx.stats["fuse.kernels"] = static_cast<double>(out.kernels.size());

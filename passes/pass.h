@@ -22,6 +22,15 @@ struct Remark {
   std::string message;
 };
 
+// The optimiser the update pass appends (as torch.optim.SGD with and without momentum,
+// Adam and AdamW define them; docs/training.md).
+struct OptimizerSpec {
+  std::string kind = "sgd";  // sgd, momentum, adam, adamw
+  double momentum = 0.9;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  double weight_decay = 0;   // L2 added to the gradient; adamw: decoupled, p *= 1 - lr*wd
+};
+
 struct PassContext {
   // autodiff: the inputs to differentiate by (empty: passes::default_wrt), the order
   // (2 appends every second derivative), and the name of an input holding the
@@ -29,6 +38,8 @@ struct PassContext {
   std::vector<std::string> wrt;
   int order = 1;
   std::string seed;
+  // update: the optimiser whose step it appends after autodiff's gradients.
+  OptimizerSpec optimizer;
 
   std::map<std::string, double> stats;  // "cse.merged" → 3, ...
   std::vector<Remark> remarks;

@@ -15,6 +15,7 @@
 #include "passes/plan_memory.h"
 #include "passes/simplify.h"
 #include "passes/stabilize.h"
+#include "passes/update.h"
 
 namespace gradc::passes {
 

@@ -77,6 +77,13 @@ std::vector<std::string> build_pipeline(const PipelineSpec& spec) {
   return list;
 }
 
+std::vector<std::string> step_pipeline(PipelineSpec spec) {
+  spec.differentiate = true;
+  std::vector<std::string> list = build_pipeline(spec);
+  if (std::find(list.begin(), list.end(), "update") == list.end()) list.insert(after_last(list, "autodiff"), "update");
+  return list;
+}
+
 int llvm_opt_level(int level) {
   check_level(level);
   return level;

@@ -39,6 +39,11 @@ std::vector<std::string> level_pipeline(int level);
 // does not name it; one that does not differentiate may not name it. Throws PipelineError.
 std::vector<std::string> build_pipeline(const PipelineSpec& spec);
 
+// The training step's list (gradc train, graph/emit --step): build_pipeline's, always
+// differentiating, with "update" (the optimiser, passes/update.h) right after autodiff
+// unless a custom list places it itself.
+std::vector<std::string> step_pipeline(PipelineSpec spec);
+
 // "simplify,cse" → {"simplify", "cse"}; every name must be in passes.def. Throws PipelineError.
 std::vector<std::string> parse_pass_list(std::string_view list);
 

@@ -47,6 +47,8 @@ void Rewriter::map_to(NodeId old, NodeId new_id) {
 
 ir::Graph Rewriter::finish() && {
   for (const ir::Output& o : in_.outputs) out_.outputs.push_back({o.name, map_[o.id]});
+  // Inputs and outputs keep their order through every rewrite: so do the in-place pairs.
+  out_.memory.output_aliases = in_.memory.output_aliases;
   for (NodeId old = 0; old < in_.size(); ++old) {
     NodeId adj = in_[old].adjoint, now = map_[old];
     if (adj == ir::kNoNode || now == ir::kNoNode || map_[adj] == ir::kNoNode) continue;

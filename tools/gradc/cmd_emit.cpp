@@ -18,11 +18,12 @@ struct EmitOptions {
   std::vector<std::string> wrt;
   bool print_after_all = false;
   PipelineArgs pipeline;
+  StepArgs step;
 };
 
 int run_emit(const EmitOptions& o) {
   frontend::SourceFile src = load_source(o.program);
-  ir::Graph g = compile_program(src, o.program);
+  ir::Graph g = step_model(compile_program(src, o.program), o.step);
   const ir::DType dtype = graph_dtype(g);
   // The IR may keep its dims symbolic; LLVM IR and assembly need them bound.
   if (!o.dims.empty() || o.emit != "ir") g = bind_dims_or_report(g, parse_dims(o.dims, g));
@@ -32,7 +33,8 @@ int run_emit(const EmitOptions& o) {
                changed ? ir::print(after) : "");
   };
   if (o.print_after_all) fmt::print("// ----- IR after parse -----\n{}", ir::print(g));
-  g = run_pipeline(g, &src, o.pipeline, o.grad ? Differentiation::of(o.wrt) : Differentiation::none(), hook);
+  g = run_pipeline(g, &src, o.pipeline,
+                   step_differentiation(o.step, o.grad ? Differentiation::of(o.wrt) : Differentiation::none()), hook);
   const codegen::CodegenOptions cg{.dtype = dtype, .opt_level = passes::llvm_opt_level(o.pipeline.level)};
   if (o.emit == "ir") fmt::print("{}", ir::print(g));
   else if (o.emit == "llvm") fmt::print("{}", codegen::emit_llvm(g, cg));
@@ -53,11 +55,13 @@ void register_emit(CLI::App& app, Action& run) {
   cmd->add_flag("--grad", opts->grad, "Include the gradient (forward + backward)");
   cmd->add_option("--wrt", opts->wrt, "With --grad: differentiate by these inputs")->delimiter(',');
   cmd->add_flag("--print-after-all", opts->print_after_all, "Print the IR after every pass");
+  add_step_options(*cmd, opts->step);
   add_pipeline_options(*cmd, opts->pipeline);
   cmd->footer(
       "\nExamples:\n  gradc emit -e 'f = ln x + exp(y)*z' --grad\n"
       "  gradc emit -e 'f = ln x + exp(y)*z' --grad --emit llvm\n"
-      "  gradc emit prog.grad --grad --print-after-all");
+      "  gradc emit prog.grad --grad --print-after-all\n"
+      "  gradc emit examples/mlp.grad --step --optimizer adam --dim B=64");
   cmd->callback([opts, &run] { run = [opts] { return run_emit(*opts); }; });
 }
 

@@ -26,6 +26,7 @@ struct GraphOptions {
   std::string out_dir = "gradc-graph";
   std::string format = "svg";
   bool no_grad = false;
+  StepArgs step;
   bool expand = false;
 };
 
@@ -125,7 +126,8 @@ class StepWriter {
 
 int run_graph(const GraphOptions& o) {
   frontend::SourceFile src = load_source(o.program);
-  ir::Graph parsed = compile_program(src, o.program);
+  ir::Graph parsed = step_model(compile_program(src, o.program), o.step);
+  if (o.step.step && !o.data.at.empty()) throw UsageError("--step draws the step without values: leave out --at");
   // With --at the program is drawn with its dims bound and every node's value
   // (tensors: the first few elements); without, with its dims as declared.
   std::vector<runtime::Tensor> at;
@@ -139,7 +141,8 @@ int run_graph(const GraphOptions& o) {
   StepWriter steps(o, parsed, one_line(src.text()), o.data.at.empty() ? nullptr : &at);
   steps.write("parsed", parsed);
   auto hook = [&](std::string_view name, const ir::Graph& g, bool) { steps.write(name, g); };
-  run_pipeline(parsed, &src, o.pipeline, o.no_grad ? Differentiation::none() : Differentiation::of(o.wrt), hook);
+  run_pipeline(parsed, &src, o.pipeline,
+               step_differentiation(o.step, o.no_grad ? Differentiation::none() : Differentiation::of(o.wrt)), hook);
   steps.report();
   return 0;
 }
@@ -159,6 +162,7 @@ void register_graph(CLI::App& app, Action& run) {
       ->check(CLI::IsMember({"dot", "svg", "png"}))
       ->capture_default_str();
   cmd->add_flag("--no-grad", opts->no_grad, "Draw the forward graph and passes only");
+  add_step_options(*cmd, opts->step);
   cmd->add_flag("--expand", opts->expand,
                 "Draw the inside of each function call (softmax, cross_entropy, your defs) "
                 "instead of one box per call");

@@ -16,12 +16,25 @@ void register_grad(CLI::App& app, Action& run);
 void register_graph(CLI::App& app, Action& run);
 void register_emit(CLI::App& app, Action& run);
 void register_jacobian(CLI::App& app, Action& run);
+void register_train(CLI::App& app, Action& run);
 
 // FILE, -e PROGRAM and --dtype, shared by every command.
 void add_program_options(CLI::App& cmd, ProgramArgs& args);
 
 // -O, --passes, --stats, --remarks: the same on every command that compiles.
 void add_pipeline_options(CLI::App& cmd, PipelineArgs& args);
+
+// --step, --optimizer, --momentum, --weight-decay (graph, emit): the training step that
+// gradc train compiles, for the model read as train reads it (runtime/train_model.h).
+struct StepArgs {
+  bool step = false;
+  passes::OptimizerSpec optimizer{.kind = "adam"};
+};
+void add_step_options(CLI::App& cmd, StepArgs& args);
+// With --step: the model with outputs {loss, logits} (f32) and the differentiation that
+// appends the update; without, `parsed` and `otherwise` unchanged.
+ir::Graph step_model(const ir::Graph& parsed, const StepArgs& args);
+Differentiation step_differentiation(const StepArgs& args, const Differentiation& otherwise);
 
 // --at and --dim: the data a program runs on.
 struct DataArgs {

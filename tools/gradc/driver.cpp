@@ -77,11 +77,11 @@ void check_wrt(const ir::Graph& parsed, const std::vector<std::string>& wrt) {
   }
 }
 
-std::vector<std::string> pipeline_for(const PipelineArgs& args, bool differentiate) {
+std::vector<std::string> pipeline_for(const PipelineArgs& args, const Differentiation& d) {
   try {
-    passes::PipelineSpec spec{args.level, {}, differentiate};
+    passes::PipelineSpec spec{args.level, {}, d.enabled};
     if (!args.passes.empty()) spec.custom = passes::parse_pass_list(args.passes);
-    return passes::build_pipeline(spec);
+    return d.optimizer ? passes::step_pipeline(spec) : passes::build_pipeline(spec);
   } catch (const passes::PipelineError& e) {
     throw UsageError(e.what());
   }
@@ -92,12 +92,13 @@ std::vector<std::string> pipeline_for(const PipelineArgs& args, bool differentia
 ir::Graph run_pipeline(const ir::Graph& parsed, const frontend::SourceFile* src, const PipelineArgs& args,
                        const Differentiation& d, const passes::PassManager::AfterPass& hook) {
   if (d.enabled) check_wrt(parsed, d.wrt);
-  passes::PassManager pm(pipeline_for(args, d.enabled));
+  passes::PassManager pm(pipeline_for(args, d));
   if (hook) pm.after_each(hook);
   passes::PassContext ctx;
   ctx.wrt = d.wrt;
   ctx.order = d.order;
   ctx.seed = d.seed;
+  if (d.optimizer) ctx.optimizer = *d.optimizer;
   ir::Graph g = pm.run(parsed, ctx);
   if (args.remarks && src)
     for (const passes::Remark& r : ctx.remarks)

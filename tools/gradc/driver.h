@@ -63,9 +63,14 @@ struct Differentiation {
   std::vector<std::string> wrt;  // empty: passes::default_wrt
   int order = 1;
   std::string seed;              // an input holding the cotangent (gradc jacobian)
+  // The training step (--step): the optimiser's update appended after autodiff.
+  std::optional<passes::OptimizerSpec> optimizer;
 
-  static Differentiation none() { return {false, {}, 1, {}}; }
-  static Differentiation of(std::vector<std::string> wrt, int order = 1) { return {true, std::move(wrt), order, {}}; }
+  static Differentiation none() { return {false, {}, 1, {}, {}}; }
+  static Differentiation of(std::vector<std::string> wrt, int order = 1) {
+    return {true, std::move(wrt), order, {}, {}};
+  }
+  static Differentiation step(const passes::OptimizerSpec& o) { return {true, {}, 1, {}, o}; }
 };
 
 // THE compile pipeline of every command: passes::build_pipeline for -O/--passes (autodiff

@@ -35,7 +35,7 @@ JacobianResult compute_jacobian(const ir::Graph& bound, const std::string& wrt,
   b.set_role(ir::Role::Backward);
   b.input(seed_name, y_shape);
   g.outputs = {f};
-  g = run_pipeline(g, src, args, {true, {wrt}, 1, seed_name});
+  g = run_pipeline(g, src, args, {true, {wrt}, 1, seed_name, {}});
 
   runtime::Tensor seed_value{y_shape.dims, std::vector<double>(static_cast<size_t>(ir::element_count(y_shape)), 0.0)};
   std::vector<runtime::Tensor> values;

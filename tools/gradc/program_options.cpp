@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "frontend/frontend.h"
+#include "runtime/train_model.h"
 #include "tools/gradc/commands.h"
 
 namespace gradc::cli {
@@ -39,6 +40,25 @@ void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help)
       ->capture_default_str();
   cmd.add_option("--dim", args.dims, "Size of a symbolic dimension, NAME=N (e.g. --dim B=64); "
                                      "dims are otherwise taken from the --at values' shapes");
+}
+
+void add_step_options(CLI::App& cmd, StepArgs& args) {
+  cmd.add_flag("--step", args.step,
+               "The whole training step as gradc train compiles it: forward, gradients by every param, "
+               "the optimiser's update (docs/training.md)");
+  cmd.add_option("--optimizer", args.optimizer.kind, "With --step: sgd, momentum, adam or adamw")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sgd", "momentum", "adam", "adamw"}));
+  cmd.add_option("--momentum", args.optimizer.momentum, "With --step: the momentum")->capture_default_str();
+  cmd.add_option("--weight-decay", args.optimizer.weight_decay, "With --step: weight decay")->capture_default_str();
+}
+
+ir::Graph step_model(const ir::Graph& parsed, const StepArgs& args) {
+  return args.step ? runtime::read_train_model(parsed).graph : parsed;
+}
+
+Differentiation step_differentiation(const StepArgs& args, const Differentiation& otherwise) {
+  return args.step ? Differentiation::step(args.optimizer) : otherwise;
 }
 
 ir::Graph compile_or_report(const frontend::SourceFile& src, ir::DType dtype) {

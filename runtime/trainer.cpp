@@ -1,0 +1,300 @@
+// runtime/trainer.cpp — the training loop around one compiled step (runtime/trainer.h).
+#include "runtime/trainer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "codegen/codegen.h"
+#include "ir/bind_dims.h"
+#include "passes/pass_manager.h"
+#include "passes/pipelines.h"
+#include "passes/update.h"
+#include "runtime/gemm.h"
+#include "runtime/init.h"
+
+namespace gradc::runtime {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// SplitMix64, as runtime/init.cpp: the same numbers on every machine and standard library.
+struct Generator {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n), exactly: draws past the largest multiple of n are redrawn.
+  uint64_t below(uint64_t n) {
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t x = next();
+    while (x >= limit) x = next();
+    return x % n;
+  }
+};
+
+// Epoch e's order depends on (seed, e) alone, so a resumed run draws the same orders.
+void shuffle_for_epoch(std::vector<int64_t>& order, uint64_t seed, int epoch) {
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+  Generator gen{seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(epoch + 1))};
+  gen.next();
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
+}
+
+// One compiled graph for one batch size, its pointers wired to the trainer's buffers.
+struct Compiled {
+  codegen::CompiledTensorFunction fn;
+  std::vector<const float*> in;
+  std::vector<float*> out;
+  void run() const { fn.run(in.data(), out.data()); }
+};
+
+int64_t argmax_row(const float* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t c = 1; c < n; ++c)
+    if (row[c] > row[best]) best = c;
+  return best;
+}
+
+}  // namespace
+
+struct Trainer::Impl {
+  TrainModel model;
+  const DataSplits& data;
+  TrainConfig cfg;
+  int64_t n_train = 0;  // training examples (the rest of the training split validates)
+  std::map<std::string, std::vector<float>> arrays;  // params and optimiser state
+  std::vector<std::string> state_names;              // params, then state, in checkpoint order
+  std::map<std::string, std::vector<int64_t>> shapes;
+  // Batch buffers: training and evaluation, sized once.
+  std::vector<float> x, y, logits, eval_x, eval_y, eval_logits;
+  float scalars[3] = {0, 1, 1};  // step.lr, step.bc1, step.bc2
+  float loss = 0;
+  std::map<int64_t, Compiled> steps, forwards;  // by batch size
+  std::vector<int64_t> order;
+  int epoch = 0;
+  int64_t step = 0;
+  double compile_seconds = 0;
+  std::string stats;
+
+  Impl(const TrainModel& m, const DataSplits& d, TrainConfig c) : model(m), data(d), cfg(std::move(c)) {}
+
+  ir::Graph bound(int64_t batch) const { return ir::bind_dims(model.graph, {{model.batch_dim, batch}}); }
+
+  void draw_params() {
+    const ir::Graph g = bound(1);
+    for (const std::string& p : model.params) {
+      const ir::NodeId id = g.find_input(p);
+      if (g[id].init.empty())
+        throw TrainError(fmt::format("param {} has no initialiser: declare it as param {}[...] = he() (or zeros(), ...)", p, p));
+      const Tensor t = draw_initial(g[id].init, g[id].shape.dims, param_fans(g, id), cfg.seed, p);
+      arrays[p].assign(t.data.begin(), t.data.end());
+      shapes[p] = g[id].shape.dims;
+      state_names.push_back(p);
+    }
+    for (const std::string& k : passes::optimizer_states(cfg.optimizer.kind))
+      for (const std::string& p : model.params) {
+        const std::string name = p + "." + k;
+        arrays[name].assign(arrays[p].size(), 0.0f);
+        shapes[name] = shapes[p];
+        state_names.push_back(name);
+      }
+  }
+
+  // The buffer an input or output of a compiled graph reads or writes.
+  float* buffer_for(const std::string& name, bool eval) {
+    if (name == model.images) return eval ? eval_x.data() : x.data();
+    if (name == model.labels) return eval ? eval_y.data() : y.data();
+    if (name == "logits") return eval ? eval_logits.data() : logits.data();
+    if (name == "loss") return &loss;
+    if (name == "step.lr") return &scalars[0];
+    if (name == "step.bc1") return &scalars[1];
+    if (name == "step.bc2") return &scalars[2];
+    std::string key = name;
+    if (!key.empty() && key.back() == '\'') key.pop_back();  // an updated value: over its input
+    auto it = arrays.find(key);
+    if (it == arrays.end()) throw std::logic_error("trainer: the compiled step has an unknown value " + name);
+    return it->second.data();
+  }
+
+  Compiled& compiled(int64_t batch, bool step_graph) {
+    auto& cache = step_graph ? steps : forwards;
+    if (auto it = cache.find(batch); it != cache.end()) return it->second;
+    const Clock::time_point t0 = Clock::now();
+    passes::PipelineSpec spec{cfg.opt_level, step_graph ? cfg.passes : std::vector<std::string>{}, step_graph};
+    passes::PassContext ctx;
+    ctx.optimizer = cfg.optimizer;
+    passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
+    const ir::Graph g = pm.run(bound(batch), ctx);
+    if (step_graph && stats.empty()) stats = passes::format_stats(pm.records(), ctx);
+    codegen::CodegenOptions opts;
+    opts.dtype = ir::DType::F32;
+    opts.opt_level = passes::llvm_opt_level(cfg.opt_level);
+    opts.gemm_f32 = reinterpret_cast<void*>(&gradc_gemm_f32);
+    Compiled c{codegen::compile_tensors(g, opts), {}, {}};
+    for (ir::NodeId id : g.inputs()) c.in.push_back(buffer_for(g[id].name, !step_graph));
+    for (const ir::Output& o : g.outputs) c.out.push_back(buffer_for(o.name, !step_graph));
+    compile_seconds += seconds_since(t0);
+    return cache.emplace(batch, std::move(c)).first->second;
+  }
+
+  void gather(const Dataset& d, const int64_t* rows, int64_t count, float* xs, float* ys) const {
+    const size_t f = static_cast<size_t>(d.features);
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t r = rows ? rows[i] : i;
+      std::copy_n(d.images.data() + static_cast<size_t>(r) * f, f, xs + static_cast<size_t>(i) * f);
+      ys[i] = static_cast<float>(d.labels[static_cast<size_t>(r)]);
+    }
+  }
+
+  int64_t correct(const float* lg, const float* ys, int64_t count) const {
+    int64_t right = 0;
+    for (int64_t i = 0; i < count; ++i)
+      right += argmax_row(lg + i * model.classes, model.classes) == static_cast<int64_t>(ys[i]);
+    return right;
+  }
+
+  Metrics evaluate(const Dataset& d, int64_t begin, int64_t end) {
+    Metrics m;
+    double loss_sum = 0;
+    int64_t right = 0;
+    for (int64_t s = begin; s < end; s += cfg.eval_batch) {
+      const int64_t count = std::min(cfg.eval_batch, end - s);
+      const Compiled& c = compiled(count, false);
+      const int64_t rows_begin = s;
+      for (int64_t i = 0; i < count; ++i) order_scratch[static_cast<size_t>(i)] = rows_begin + i;
+      gather(d, order_scratch.data(), count, eval_x.data(), eval_y.data());
+      c.run();
+      loss_sum += static_cast<double>(loss) * static_cast<double>(count);
+      right += correct(eval_logits.data(), eval_y.data(), count);
+    }
+    m.n = end - begin;
+    if (m.n > 0) {
+      m.loss = loss_sum / static_cast<double>(m.n);
+      m.accuracy = static_cast<double>(right) / static_cast<double>(m.n);
+    }
+    return m;
+  }
+  std::vector<int64_t> order_scratch;
+
+  double learning_rate(int ep, int64_t st) const {
+    if (cfg.schedule == "step") {
+      const int every = std::max(1, cfg.epochs / 3);
+      return cfg.lr * std::pow(0.1, ep / every);
+    }
+    if (cfg.schedule == "cosine") {
+      const double total = static_cast<double>(batches_per_epoch()) * cfg.epochs;
+      return cfg.lr * 0.5 * (1 + std::cos(M_PI * static_cast<double>(st) / total));
+    }
+    return cfg.lr;
+  }
+
+  int64_t batches_per_epoch() const { return (n_train + cfg.batch - 1) / cfg.batch; }
+
+  // Adam's bias corrections for step t (1-based), as torch computes them (in double).
+  void set_scalars(double lr, int64_t t) {
+    scalars[0] = static_cast<float>(lr);
+    scalars[1] = static_cast<float>(1 - std::pow(cfg.optimizer.beta1, static_cast<double>(t)));
+    scalars[2] = static_cast<float>(1 - std::pow(cfg.optimizer.beta2, static_cast<double>(t)));
+  }
+
+  bool run_epoch(TrainObserver& obs) {
+    const Clock::time_point t0 = Clock::now();
+    if (cfg.shuffle) shuffle_for_epoch(order, cfg.seed, epoch);
+    else for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    EpochReport r;
+    r.epoch = epoch + 1;
+    double loss_sum = 0;
+    int64_t right = 0, seen = 0;
+    const int64_t batches = batches_per_epoch();
+    for (int64_t b = 0; b < batches; ++b) {
+      if (obs.stop_requested()) return false;
+      const int64_t start = b * cfg.batch, count = std::min(cfg.batch, n_train - start);
+      const Compiled& c = compiled(count, true);
+      gather(data.train, order.data() + start, count, x.data(), y.data());
+      r.lr = learning_rate(epoch, step);
+      set_scalars(r.lr, step + 1);
+      c.run();
+      ++step;
+      loss_sum += static_cast<double>(loss) * static_cast<double>(count);
+      right += correct(logits.data(), y.data(), count);
+      seen += count;
+      obs.on_step({epoch + 1, step, b + 1, batches, count, loss, r.lr});
+    }
+    r.seconds = seconds_since(t0);
+    r.train = {loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), seen};
+    ++epoch;
+    r.test = evaluate(data.test, 0, data.test.n);
+    r.validation = evaluate(data.train, n_train, data.train.n);
+    obs.on_epoch(r);
+    return true;
+  }
+};
+
+Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cfg)
+    : impl_(std::make_unique<Impl>(model, data, std::move(cfg))) {
+  Impl& t = *impl_;
+  check_data_fits(model, data.train);
+  check_data_fits(model, data.test);
+  if (t.cfg.batch < 1) throw TrainError("the batch size must be at least 1");
+  if (!(t.cfg.validation >= 0 && t.cfg.validation < 1)) throw TrainError("the validation fraction must be in [0, 1)");
+  t.n_train = data.train.n - static_cast<int64_t>(std::llround(t.cfg.validation * static_cast<double>(data.train.n)));
+  if (t.n_train < 1) throw TrainError(fmt::format("no training examples left ({} in all)", data.train.n));
+  set_gemm_threads(t.cfg.threads);
+  const size_t f = static_cast<size_t>(model.features), c = static_cast<size_t>(model.classes);
+  const size_t b = static_cast<size_t>(t.cfg.batch), e = static_cast<size_t>(t.cfg.eval_batch);
+  t.x.resize(b * f);
+  t.y.resize(b);
+  t.logits.resize(b * c);
+  t.eval_x.resize(e * f);
+  t.eval_y.resize(e);
+  t.eval_logits.resize(e * c);
+  t.order.resize(static_cast<size_t>(t.n_train));
+  t.order_scratch.resize(e);
+  t.draw_params();
+  // Every size a run needs, compiled now: the full batch and the last partial one, and the
+  // evaluation's (so an epoch's time is its steps' alone).
+  t.compiled(std::min<int64_t>(t.cfg.batch, t.n_train), true);
+  if (t.n_train > t.cfg.batch && t.n_train % t.cfg.batch) t.compiled(t.n_train % t.cfg.batch, true);
+  for (int64_t n : {data.test.n, data.train.n - t.n_train}) {
+    if (n > 0) t.compiled(std::min(t.cfg.eval_batch, n), false);
+    if (n > t.cfg.eval_batch && n % t.cfg.eval_batch) t.compiled(n % t.cfg.eval_batch, false);
+  }
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::run(TrainObserver& obs) {
+  while (impl_->epoch < impl_->cfg.epochs)
+    if (!impl_->run_epoch(obs)) return;
+}
+
+Metrics Trainer::evaluate_test() { return impl_->evaluate(impl_->data.test, 0, impl_->data.test.n); }
+Metrics Trainer::evaluate_validation() { return impl_->evaluate(impl_->data.train, impl_->n_train, impl_->data.train.n); }
+int Trainer::epoch() const { return impl_->epoch; }
+int64_t Trainer::step() const { return impl_->step; }
+void Trainer::set_position(int epoch, int64_t step) {
+  impl_->epoch = epoch;
+  impl_->step = step;
+}
+double Trainer::learning_rate(int epoch, int64_t step) const { return impl_->learning_rate(epoch, step); }
+int64_t Trainer::batches_per_epoch() const { return impl_->batches_per_epoch(); }
+double Trainer::compile_seconds() const { return impl_->compile_seconds; }
+const std::string& Trainer::pipeline_stats() const { return impl_->stats; }
+
+std::vector<NamedArray> Trainer::state() {
+  std::vector<NamedArray> out;
+  for (const std::string& name : impl_->state_names)
+    out.push_back({name, impl_->shapes[name], &impl_->arrays[name]});
+  return out;
+}
+
+}  // namespace gradc::runtime
