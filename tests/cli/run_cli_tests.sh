@@ -133,6 +133,13 @@ run passes-custom 0 emit -e "$SEED" --grad --passes simplify --print-after-all &
     ok || bad passes-custom "expected autodiff then simplify only"; }
 run stats 0 grad -e "$SEED" --at x=1,y=3,z=2 --stats &&
   { grep -qE '^autodiff +[0-9]+ +[0-9]+ ' "$TMP/err" && grep -q '^total' "$TMP/err" && ok || bad stats "no per-pass table: $(cat "$TMP/err")"; }
+# --stats columns: kernels once fused, workspace and peak bytes once planned, in binary units.
+run stats-columns 0 emit "$ROOT/examples/mlp.grad" --grad --dim B=64 --emit kernels --stats &&
+  { grep -qE '^pass +nodes in +nodes out +kernels +workspace +peak +ms$' "$TMP/err" &&
+    grep -qE '^simplify +[0-9]+ +[0-9]+ +- +- +- +[0-9.]+' "$TMP/err" &&
+    grep -qE '^fuse +[0-9]+ +[0-9]+ +[0-9]+ +- +- +[0-9.]+' "$TMP/err" &&
+    grep -qE '^plan-memory +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ KiB +[0-9.]+ KiB +[0-9.]+' "$TMP/err" &&
+    ok || bad stats-columns "$(cat "$TMP/err")"; }
 # --emit kernels: the kernel form, GEMM epilogues and accumulation (beta 1) included.
 run emit-kernels 0 emit "$ROOT/examples/mlp.grad" --grad --dim B=64 --emit kernels &&
   { grep -q '^    gemm alpha=1 beta=0 C=%0, per row block:$' "$TMP/out" && grep -q '^   epilogue$' "$TMP/out" &&
