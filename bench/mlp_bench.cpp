@@ -1,24 +1,28 @@
 // bench/mlp_bench.cpp — one training step's value and gradient of the MLP in examples/mlp.grad
-// (784-256-128-64-10, ReLU, cross-entropy) at batch 64 and 256, 1 and 2 GEMM threads, f32.
+// (784-256-128-64-10, ReLU, cross-entropy) at batch 64 and 256, 1 and 2 GEMM threads, f32, at
+// -O2 (the default) and -O0 (the reference: autodiff and decompose only).
 //
-// The graph is built as the CLI builds `gradc grad`: frontend → bind B → autodiff w.r.t. the
-// params (the default wrt) → the default optimisation pipeline (simplify, cse, dce) → tensor JIT
-// with matmul on gradc_gemm_f32 (oneDNN). One iteration is one call: the loss and all eight
-// parameter gradients, inputs preallocated (random x, integer labels in [0, 10), He-initialised
-// weights, zero biases). bench/mlp.sh runs it next to PyTorch eager (bench/mlp_torch.py).
+// The graph is built as the CLI builds `gradc grad -O<n>`: frontend → bind B → the level's pipeline
+// (autodiff w.r.t. the params, the default wrt) → tensor JIT at the same LLVM level, matmul on
+// gradc_gemm_f32 (oneDNN). One iteration is one call: the loss and all eight parameter gradients,
+// inputs preallocated (random x, integer labels in [0, 10), He-initialised weights, zero
+// biases). bench/mlp.sh runs it next to PyTorch eager (bench/mlp_torch.py) and prints the table.
 //
 // Benchmarks (names mlp/<kind>/b:<B>/t:<T>; wall time, ms; real_time is the mean over a
 // repetition's iterations, the counter iter_median_ms the median call, less disturbed by other
-// processes on the cores):
-//   mlp/gradc            the compiled code: CompiledTensorFunction::run on preallocated float
-//                        buffers (what bench/mlp.sh compares with PyTorch)
-//   mlp/gradc_tensorjit  runtime::TensorJit::run on double Tensors: the same plus its
-//                        double → float → double conversions and per-call buffer allocations
-//   mlp/gradc_split      the compiled code with every GEMM call timed (steady_clock around each
-//                        call): counters gemm_ms and gemm_calls per step; the rest of real_time is
-//                        the generated loops (elementwise, broadcasts, reductions)
-//   mlp/gradc_ownloops   codegen's own blocked matmul loop instead of oneDNN (1 thread)
+// processes on the cores; counters kernels and workspace_bytes describe the compiled step):
+//   mlp/O2, mlp/O0          the compiled code: CompiledTensorFunction::run on preallocated float
+//                           buffers (what bench/mlp.sh compares with PyTorch)
+//   mlp/O2_split, O0_split  the same with every GEMM call timed (steady_clock around each call):
+//                           counters gemm_ms and gemm_calls per step; the rest of real_time is
+//                           outside sgemm (the generated loops: elementwise, broadcasts, reductions)
+//   mlp/O2_tensorjit        runtime::TensorJit::run on double Tensors: the same plus its
+//                           double → float → double conversions and per-call buffer allocations
+//   mlp/O2_ownloops         codegen's own blocked matmul loop instead of oneDNN (1 thread)
 // Threads (runtime::set_gemm_threads) only reach the GEMM; the generated loops run on one thread.
+// Kernels: what the step runs one after another: at -O2 the kernel table's entries that have
+// code (views have none; a GEMM with its epilogue is one), at -O0 one per node with a loop nest
+// or a GEMM call.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -33,6 +37,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "codegen/codegen.h"
@@ -52,8 +57,8 @@ using namespace gradc;
 
 namespace {
 
-// What `gradc grad examples/mlp.grad` builds, with B bound to `batch` and dtype f32.
-ir::Graph mlp_gradient_graph(int64_t batch) {
+// What `gradc grad examples/mlp.grad -O<level>` builds, with B bound to `batch` and dtype f32.
+ir::Graph mlp_gradient_graph(int64_t batch, int level) {
   std::ifstream in(GRADC_MLP_GRAD, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open " GRADC_MLP_GRAD);
   std::ostringstream text;
@@ -61,7 +66,7 @@ ir::Graph mlp_gradient_graph(int64_t batch) {
   frontend::SourceFile src("mlp.grad", text.str());
   ir::Graph g = ir::bind_dims(frontend::compile_to_ir(src, ir::DType::F32), {{"B", batch}});
   passes::PassContext ctx;  // empty wrt: the params
-  passes::PassManager pm(passes::build_pipeline({}));  // -O2
+  passes::PassManager pm(passes::build_pipeline({level, {}, true}));
   return pm.run(std::move(g), ctx);
 }
 
@@ -78,6 +83,24 @@ extern "C" void timed_gemm_f32(int ta, int tb, int64_t m, int64_t n, int64_t k, 
 
 enum class Gemm { Runtime, Timed, OwnLoops };
 
+double kernel_count(const ir::Graph& g) {
+  double n = 0;
+  if (!g.kernels.empty()) {
+    for (const ir::Kernel& k : g.kernels) n += k.kind != ir::KernelKind::View;
+    return n;
+  }
+  const std::string ll = codegen::emit_llvm(g, {ir::DType::F32, 0});  // one internal function per loop nest
+  for (size_t at = ll.find("define internal"); at != std::string::npos; at = ll.find("define internal", at + 1)) ++n;
+  std::vector<bool> live(g.size(), false);
+  for (const ir::Output& o : g.outputs) live[o.id] = true;
+  for (ir::NodeId id = g.size(); id-- > 0;)
+    if (live[id]) {
+      for (ir::NodeId x : g[id].inputs) live[x] = true;
+      n += g[id].op == ir::Op::MatMul;
+    }
+  return n;
+}
+
 // One compiled step and its preallocated float buffers (inputs in g.inputs() order, outputs in
 // g.outputs order), plus the same inputs as Tensors for TensorJit.
 struct Step {
@@ -88,9 +111,10 @@ struct Step {
   std::vector<float*> out_ptrs;
   std::vector<runtime::Tensor> tensors;
 
-  Step(int64_t batch, Gemm gemm) : graph(mlp_gradient_graph(batch)) {
+  Step(int64_t batch, int level, Gemm gemm) : graph(mlp_gradient_graph(batch, level)) {
     codegen::CodegenOptions opts;
     opts.dtype = ir::DType::F32;
+    opts.opt_level = passes::llvm_opt_level(level);
     opts.gemm_f32 = gemm == Gemm::Runtime ? reinterpret_cast<void*>(&gradc_gemm_f32)
                     : gemm == Gemm::Timed ? reinterpret_cast<void*>(&timed_gemm_f32)
                                           : nullptr;
@@ -137,20 +161,20 @@ struct Step {
   }
 };
 
-Step& step(int64_t batch, Gemm gemm) {
-  static std::map<std::pair<int64_t, Gemm>, std::unique_ptr<Step>> cache;
-  auto& s = cache[{batch, gemm}];
+Step& step(int64_t batch, int level, Gemm gemm) {
+  static std::map<std::tuple<int64_t, int, Gemm>, std::unique_ptr<Step>> cache;
+  auto& s = cache[{batch, level, gemm}];
   if (!s) {
-    s = std::make_unique<Step>(batch, gemm);
+    s = std::make_unique<Step>(batch, level, gemm);
     s->check();
   }
   return *s;
 }
 
-void BM_Compiled(benchmark::State& state, Gemm gemm) {
+void BM_Compiled(benchmark::State& state, int level, Gemm gemm) {
   const int64_t batch = state.range(0);
   runtime::set_gemm_threads(static_cast<int>(state.range(1)));
-  Step& s = step(batch, gemm);
+  Step& s = step(batch, level, gemm);
   g_gemm_seconds = 0;
   g_gemm_calls = 0;
   std::vector<double> times;  // each call's wall time, for iter_median_ms
@@ -162,6 +186,8 @@ void BM_Compiled(benchmark::State& state, Gemm gemm) {
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   state.SetItemsProcessed(state.iterations() * batch);  // examples per second
+  state.counters["kernels"] = kernel_count(s.graph);
+  state.counters["workspace_bytes"] = static_cast<double>(s.fn.workspace_bytes());
   if (!times.empty()) {
     std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
     state.counters["iter_median_ms"] = times[times.size() / 2];
@@ -176,7 +202,7 @@ void BM_Compiled(benchmark::State& state, Gemm gemm) {
 void BM_TensorJit(benchmark::State& state) {
   const int64_t batch = state.range(0);
   runtime::set_gemm_threads(static_cast<int>(state.range(1)));
-  const Step& s = step(batch, Gemm::Runtime);
+  const Step& s = step(batch, 2, Gemm::Runtime);
   const runtime::TensorJit jit = runtime::TensorJit::compile(s.graph);
   for (auto _ : state) {
     std::vector<runtime::Tensor> out = jit.run(s.tensors);
@@ -193,11 +219,13 @@ void args(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_Compiled, gradc, Gemm::Runtime)->Name("mlp/gradc")->Apply(args);
-BENCHMARK(BM_TensorJit)->Name("mlp/gradc_tensorjit")->Apply(args);
-BENCHMARK_CAPTURE(BM_Compiled, split, Gemm::Timed)->Name("mlp/gradc_split")->Apply(args);
-BENCHMARK_CAPTURE(BM_Compiled, ownloops, Gemm::OwnLoops)
-    ->Name("mlp/gradc_ownloops")
+BENCHMARK_CAPTURE(BM_Compiled, O2, 2, Gemm::Runtime)->Name("mlp/O2")->Apply(args);
+BENCHMARK_CAPTURE(BM_Compiled, O0, 0, Gemm::Runtime)->Name("mlp/O0")->Apply(args);
+BENCHMARK_CAPTURE(BM_Compiled, O2_split, 2, Gemm::Timed)->Name("mlp/O2_split")->Apply(args);
+BENCHMARK_CAPTURE(BM_Compiled, O0_split, 0, Gemm::Timed)->Name("mlp/O0_split")->Apply(args);
+BENCHMARK(BM_TensorJit)->Name("mlp/O2_tensorjit")->Apply(args);
+BENCHMARK_CAPTURE(BM_Compiled, ownloops, 2, Gemm::OwnLoops)
+    ->Name("mlp/O2_ownloops")
     ->Args({64, 1})
     ->Args({256, 1})
     ->ArgNames({"b", "t"})

@@ -85,6 +85,12 @@ Plan kernel_plan(const ir::Graph& g, size_t elem) {
     }
     if (mp.scratch[id] != ir::MemoryPlan::kNone) s.scratch = mp.scratch[id];
   }
+  for (const ir::Kernel& k : g.kernels)  // a GEMM result only its epilogue reads: in an output's rows, or one block
+    if (k.kind == ir::KernelKind::Gemm && p.slots[k.gemm.result].where == Where::Register) {
+      Slot& s = p.slots[k.gemm.result];
+      if (const NodeId home = ir::gemm_result_home(g, k); home != ir::kNoNode) s = Slot{Where::Alias, 0, 0, home, kNoScratch, false};
+      else if (s.scratch != kNoScratch) s = Slot{Where::Workspace, 0, s.scratch, 0, kNoScratch, true};
+    }
   return p;
 }
 
@@ -151,6 +157,7 @@ struct LoopKernel {
   std::vector<Dims> strides;
   std::vector<Access> leaves, stores;
   std::vector<Reduction> reductions;
+  std::vector<int64_t> row_step;  // per stride vector, in a function over a block of rows; else empty
 };
 
 // Accumulator strides over the domain: 0 along the reduced axes, row-major over the kept.
@@ -167,8 +174,28 @@ Dims accumulator_strides(const Node& n, const Dims& domain) {
   return s;
 }
 
-LoopKernel describe(Emitter& e, const ir::Kernel& k, Params& ps, B& b) {
-  LoopKernel lk{k, k.domain.dims, {}, {}, {}, {}};
+// Each access's step per row of the domain, for a function run on a block of rows starting at
+// its last argument (a GEMM epilogue): the stride along the first axis, or 0 for a GEMM
+// result's block scratch, which every block fills from its start.
+std::vector<int64_t> row_steps(const Emitter& e, const std::vector<Dims>& strides, const std::vector<Access>& leaves) {
+  std::vector<int64_t> steps;
+  for (const Dims& s : strides) steps.push_back(s.empty() ? 0 : s.front());
+  for (const Access& a : leaves)
+    if (e.plan.slots[a.node].block) steps[a.strides] = 0;
+  return steps;
+}
+
+// The byte offset of element `idx` of an access with `strides`, in a function that may start at row `row0`.
+Value* access_offset(B& b, const std::vector<Value*>& idx, const Dims& strides, Value* row0, int64_t row_step) {
+  Value* off = offset(b, idx, strides);
+  if (!row0 || row_step == 0) return off;
+  return b.CreateAdd(off, b.CreateMul(row0, b.getInt64(row_step), "", true, true), "", true, true);
+}
+
+// `rows` >= 0: the loops cover that many rows of the domain from a row given at run time (a
+// GEMM epilogue's block; strides stay the whole domain's).
+LoopKernel describe(Emitter& e, const ir::Kernel& k, Params& ps, B& b, int64_t rows) {
+  LoopKernel lk{k, k.domain.dims, {}, {}, {}, {}, {}};
   for (NodeId x : k.inputs) {
     lk.leaves.push_back({x, ps.of(x, false), lk.strides.size()});
     lk.strides.push_back(broadcast_strides(e.g[x].shape.dims, lk.dims));
@@ -187,6 +214,10 @@ LoopKernel describe(Emitter& e, const ir::Kernel& k, Params& ps, B& b) {
     r.acc = scratch != kNoScratch ? ps.scratch(scratch, b) : r.out;
     lk.reductions.push_back(r);
     lk.strides.push_back(accumulator_strides(n, lk.dims));
+  }
+  if (rows >= 0) {
+    lk.row_step = row_steps(e, lk.strides, lk.leaves);
+    lk.dims.front() = rows;
   }
   fuse_axes(lk.dims, lk.strides);
   if (lk.dims.empty()) {  // a scalar domain, or only unit axes
@@ -214,7 +245,9 @@ class Iteration {
     return v;
   }
   Value* at(llvm::Type* t, unsigned param, size_t strides) {
-    return elem(b_, t, f_->getArg(param), offset(b_, idx_, lk_.strides[strides]));
+    Value* row0 = lk_.row_step.empty() ? nullptr : f_->getArg(f_->arg_size() - 1);
+    const int64_t step = lk_.row_step.empty() ? 0 : lk_.row_step[strides];
+    return elem(b_, t, f_->getArg(param), access_offset(b_, idx_, lk_.strides[strides], row0, step));
   }
   void compute(NodeId id) {
     const Node& n = e_.g[id];
@@ -345,22 +378,6 @@ void finish_accumulators(Emitter& e, const LoopKernel& lk, llvm::Function* f, B&
   }
 }
 
-void emit_loop_kernel(Emitter& e, B& b, size_t index) {
-  const ir::Kernel& k = e.g.kernels[index];
-  Params ps(e, b.GetInsertBlock()->getParent()->getArg(2));
-  const LoopKernel lk = describe(e, k, ps, b);
-  llvm::Function* f = kernel_function(e, fmt::format("k{}.{}", index, ir::kernel_kind_name(k.kind)), ps.written());
-  B kb(&f->getEntryBlock());
-  init_accumulators(e, lk, f, kb);
-  if (count(k.domain.dims) > 0) {
-    const Dims outer(lk.dims.begin(), lk.dims.end() - 1);
-    loop_nest(kb, outer, [&](B& lb, const std::vector<Value*>& idx) { emit_row(e, lk, f, lb, idx); });
-  }
-  finish_accumulators(e, lk, f, kb);
-  kb.CreateRetVoid();
-  b.CreateCall(f, ps.args());
-}
-
 // ---- phased kernels (ir/kernel.h): per row, one loop over the row per phase ----
 
 // Strides over the domain: the outer axes (fused) and the row's.
@@ -373,6 +390,7 @@ struct PhasedKernel {
   std::vector<Reduction> reductions;
   std::unordered_map<NodeId, int> phase;
   std::unordered_map<NodeId, const Access*> leaf, store, buffer;
+  std::vector<int64_t> row_step;  // as LoopKernel's
 };
 
 // Strides of one value per row, stored: 0 along the row, row-major over the outer axes.
@@ -418,8 +436,8 @@ void add_reduction(Emitter& e, PhasedKernel& pk, Params& ps, B& b, NodeId id) {
   pk.reductions.push_back(r);
 }
 
-PhasedKernel describe_phased(Emitter& e, const ir::Kernel& k, Params& ps, B& b) {
-  PhasedKernel pk{k, k.domain.dims, k.domain.dims.back(), {}, {}, {}, {}, {}, {}, {}, {}, {}};
+PhasedKernel describe_phased(Emitter& e, const ir::Kernel& k, Params& ps, B& b, int64_t rows) {
+  PhasedKernel pk{k, k.domain.dims, k.domain.dims.back(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   pk.outer.pop_back();
   const Dims& d = k.domain.dims;
   auto add = [&](std::vector<Access>& to, NodeId id, unsigned param, Dims strides) {
@@ -437,6 +455,10 @@ PhasedKernel describe_phased(Emitter& e, const ir::Kernel& k, Params& ps, B& b) 
     pk.phase[k.nodes[i]] = k.phase[i];
     if (is_reduction(e.g[k.nodes[i]].op)) add_reduction(e, pk, ps, b, k.nodes[i]);
   }
+  if (rows >= 0) {
+    pk.row_step = row_steps(e, pk.strides, pk.leaves);
+    pk.outer.front() = rows;
+  }
   fuse_outer_axes(pk);
   for (const Access& a : pk.leaves) pk.leaf[a.node] = &a;
   for (const Access& a : pk.stores) pk.store[a.node] = &a;
@@ -453,7 +475,9 @@ class PhaseValues {
 
   Value* at(llvm::Type* t, const Access& a) { return at(t, a.param, a.strides); }
   Value* at(llvm::Type* t, unsigned param, size_t strides) {
-    return elem(b_, t, f_->getArg(param), offset(b_, idx_, pk_.strides[strides]));
+    Value* row0 = pk_.row_step.empty() ? nullptr : f_->getArg(f_->arg_size() - 1);
+    const int64_t step = pk_.row_step.empty() ? 0 : pk_.row_step[strides];
+    return elem(b_, t, f_->getArg(param), access_offset(b_, idx_, pk_.strides[strides], row0, step));
   }
   Value* value(NodeId x) {
     if (auto it = val_.find(x); it != val_.end()) return it->second;
@@ -533,32 +557,151 @@ bool phase_has_loop(const ir::Graph& g, const PhasedKernel& pk, int phase) {
   return false;
 }
 
-void emit_phased_kernel(Emitter& e, B& b, size_t index) {
-  const ir::Kernel& k = e.g.kernels[index];
-  Params ps(e, b.GetInsertBlock()->getParent()->getArg(2));
-  const PhasedKernel pk = describe_phased(e, k, ps, b);
-  llvm::Function* f = kernel_function(e, fmt::format("k{}.{}", index, ir::kernel_kind_name(k.kind)), ps.written());
-  B kb(&f->getEntryBlock());
-  LoopKernel lk{k, {}, pk.strides, {}, {}, pk.reductions};
-  init_accumulators(e, lk, f, kb);
-  if (count(k.domain.dims) > 0)
-    loop_nest(kb, pk.outer, [&](B& lb, const std::vector<Value*>& idx) {
-      std::unordered_map<NodeId, Value*> row;
-      for (int phase = 0; phase < k.phases(); ++phase) {
-        emit_row_nodes(e, pk, f, lb, idx, phase, row);
-        if (phase_has_loop(e.g, pk, phase)) emit_phase(e, pk, f, lb, idx, phase, row);
-      }
-    });
-  finish_accumulators(e, lk, f, kb);
-  kb.CreateRetVoid();
-  b.CreateCall(f, ps.args());
-}
-
 bool is_phased(const ir::Graph& g, const ir::Kernel& k) {
   if (k.phases() > 1) return true;
   for (NodeId id : k.nodes)
     if (ir::is_row_node(g, k, id) && !is_reduction(g[id].op)) return true;
   return false;
+}
+
+// Which part of a loop kernel a function runs: all of it, or (a GEMM epilogue, whose blocks
+// share accumulators) its loops, or its accumulators' start, or their end.
+enum class Part { Whole, Loops, Start, Finish };
+
+// Kernel k's `part` as a function of ps's parameters; its loops cover `rows` rows of the
+// domain (< 0: all of them).
+// Part::Loops with rows >= 0 takes the first row as a last, i64 argument.
+llvm::Function* loop_function(Emitter& e, const ir::Kernel& k, Params& ps, B& b, const std::string& name, Part part,
+                              int64_t rows) {
+  const bool start = part == Part::Whole || part == Part::Start, finish = part == Part::Whole || part == Part::Finish;
+  const bool loops = (part == Part::Whole || part == Part::Loops) && count(k.domain.dims) > 0 && rows != 0;
+  const int64_t block = part == Part::Loops ? rows : -1;
+  if (is_phased(e.g, k)) {
+    const PhasedKernel pk = describe_phased(e, k, ps, b, block);
+    llvm::Function* f = kernel_function(e, name, ps.written(), block >= 0);
+    B kb(&f->getEntryBlock());
+    const LoopKernel lk{k, {}, pk.strides, {}, {}, pk.reductions, {}};
+    if (start) init_accumulators(e, lk, f, kb);
+    if (loops)
+      loop_nest(kb, pk.outer, [&](B& lb, const std::vector<Value*>& idx) {
+        std::unordered_map<NodeId, Value*> row;
+        for (int phase = 0; phase < k.phases(); ++phase) {
+          emit_row_nodes(e, pk, f, lb, idx, phase, row);
+          if (phase_has_loop(e.g, pk, phase)) emit_phase(e, pk, f, lb, idx, phase, row);
+        }
+      });
+    if (finish) finish_accumulators(e, lk, f, kb);
+    kb.CreateRetVoid();
+    return f;
+  }
+  const LoopKernel lk = describe(e, k, ps, b, block);
+  llvm::Function* f = kernel_function(e, name, ps.written(), block >= 0);
+  B kb(&f->getEntryBlock());
+  if (start) init_accumulators(e, lk, f, kb);
+  if (loops) {
+    const Dims outer(lk.dims.begin(), lk.dims.end() - 1);
+    loop_nest(kb, outer, [&](B& lb, const std::vector<Value*>& idx) { emit_row(e, lk, f, lb, idx); });
+  }
+  if (finish) finish_accumulators(e, lk, f, kb);
+  kb.CreateRetVoid();
+  return f;
+}
+
+std::string kernel_name(const ir::Kernel& k, size_t index) {
+  return fmt::format("k{}.{}", index, ir::kernel_kind_name(k.kind));
+}
+
+void emit_loop_kernel(Emitter& e, B& b, size_t index) {
+  const ir::Kernel& k = e.g.kernels[index];
+  Params ps(e, b.GetInsertBlock()->getParent()->getArg(2));
+  llvm::Function* f = loop_function(e, k, ps, b, kernel_name(k, index), Part::Whole, -1);
+  b.CreateCall(f, ps.args());
+}
+
+// ---- GEMM kernels: the call, block by block, and its epilogue on each block ----
+
+// The epilogue's functions over one set of parameters: its loops over a full block of rows
+// and over the last, shorter one (both given the first row), its accumulators' start and end.
+struct Epilogue {
+  std::vector<Value*> args;
+  llvm::Function *full = nullptr, *tail = nullptr, *start = nullptr, *finish = nullptr;
+};
+
+Epilogue make_epilogue(Emitter& e, B& b, const ir::Kernel& k, size_t index, int64_t rows, int64_t tail_rows) {
+  const ir::Kernel view = ir::epilogue_of(e.g, k);
+  Params ps(e, b.GetInsertBlock()->getParent()->getArg(2));
+  Epilogue ep;
+  const std::string name = kernel_name(k, index) + ".epilogue";
+  ep.full = loop_function(e, view, ps, b, name, Part::Loops, rows);
+  if (tail_rows > 0) ep.tail = loop_function(e, view, ps, b, name + ".tail", Part::Loops, tail_rows);
+  bool accumulators = false;
+  for (NodeId id : view.outputs) accumulators = accumulators || is_reduction(e.g[id].op);
+  if (accumulators) {
+    ep.start = loop_function(e, view, ps, b, name + ".start", Part::Start, 0);
+    ep.finish = loop_function(e, view, ps, b, name + ".finish", Part::Finish, 0);
+  }
+  ep.args = ps.args();
+  GRADC_ASSERT(ep.args.size() + 1 == ep.full->arg_size(), "codegen: an epilogue's parameters changed");
+  return ep;
+}
+
+// alpha: ±1 or ±scale (an immediate, or loaded from its one-element buffer).
+Value* gemm_alpha(Emitter& e, B& b, const ir::GemmCall& c) {
+  Value* s = nullptr;
+  if (c.scale == ir::kNoNode) s = llvm::ConstantFP::get(e.t, 1.0);
+  else if (e.g[c.scale].op == Op::Const) s = llvm::ConstantFP::get(e.t, e.g[c.scale].value);
+  else s = b.CreateLoad(e.t, e.ptr[c.scale]);
+  return c.negate ? b.CreateFNeg(s) : s;
+}
+
+// The call's C for rows [row0, row0 + rows): the result's block scratch, or its rows in its
+// buffer; accumulating, C first gets base's rows unless it already is base's buffer (in place,
+// or the caller passed one buffer for an output and the input it overwrites).
+Value* gemm_block_c(Emitter& e, B& b, const ir::GemmCall& c, int64_t n, Value* row0, int64_t rows) {
+  const Slot& r = e.plan.slots[c.result];
+  Value* at = b.CreateMul(row0, b.getInt64(n), "", true, true);
+  Value* dst = r.block ? e.ptr[c.result] : elem(b, e.t, e.ptr[c.result], at);
+  if (!c.accumulates()) return dst;
+  Value* src = elem(b, e.t, e.ptr[c.base], at);
+  llvm::Function* f = b.GetInsertBlock()->getParent();
+  auto* copy = llvm::BasicBlock::Create(e.ctx(), "base.copy", f);
+  auto* done = llvm::BasicBlock::Create(e.ctx(), "base.done", f);
+  b.CreateCondBr(b.CreateICmpNE(dst, src), copy, done);
+  b.SetInsertPoint(copy);
+  b.CreateMemCpy(dst, llvm::MaybeAlign(), src, llvm::MaybeAlign(), static_cast<uint64_t>(rows * n) * e.elem_size());
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  return dst;
+}
+
+void emit_gemm_kernel(Emitter& e, B& b, size_t index) {
+  const ir::Kernel& k = e.g.kernels[index];
+  const ir::GemmCall& c = k.gemm;
+  if (!c.accumulates() && !ir::has_epilogue(k)) {
+    if (count(e.g[c.product].shape.dims) > 0) emit_matmul(e, b, c.product);
+    return;
+  }
+  const Gemm2D gm = gemm_2d(e, c.product);
+  const int64_t rows = ir::gemm_block_rows(k, e.elem_size());
+  const int64_t full = gm.n > 0 ? gm.m / rows : 0, tail = gm.n > 0 ? gm.m - full * rows : 0;
+  Epilogue ep;
+  if (ir::has_epilogue(k)) ep = make_epilogue(e, b, k, index, rows, tail);
+  if (ep.start) b.CreateCall(ep.start, ep.args);
+  Value* alpha = gemm_alpha(e, b, c);
+  Value* beta = llvm::ConstantFP::get(e.t, c.accumulates() ? 1.0 : 0.0);
+  auto block = [&](B& lb, Value* row0, int64_t n_rows, llvm::Function* loops) {
+    call_gemm(e, lb, gm, row0, n_rows, alpha, beta, gemm_block_c(e, lb, c, gm.n, row0, n_rows));
+    if (!loops) return;
+    std::vector<Value*> args = ep.args;
+    args.push_back(row0);
+    lb.CreateCall(loops, args);
+  };
+  if (full > 0)
+    loop_nest(b, {full}, [&](B& lb, const std::vector<Value*>& idx) {
+      block(lb, lb.CreateMul(idx[0], lb.getInt64(rows), "row0", true, true), rows, ep.full);
+    });
+  if (tail > 0) block(b, b.getInt64(full * rows), tail, ep.tail);
+  if (ep.finish) b.CreateCall(ep.finish, ep.args);
 }
 
 void emit_kernel(Emitter& e, B& b, size_t index) {
@@ -567,11 +710,8 @@ void emit_kernel(Emitter& e, B& b, size_t index) {
   const bool empty = count(e.g[id].shape.dims) == 0;
   switch (k.kind) {
     case ir::KernelKind::Elementwise:
-    case ir::KernelKind::Reduce:
-      return is_phased(e.g, k) ? emit_phased_kernel(e, b, index) : emit_loop_kernel(e, b, index);
-    case ir::KernelKind::Gemm:
-      if (!empty) emit_matmul(e, b, id);
-      return;
+    case ir::KernelKind::Reduce: return emit_loop_kernel(e, b, index);
+    case ir::KernelKind::Gemm: return emit_gemm_kernel(e, b, index);
     case ir::KernelKind::Transpose:
       if (!empty) emit_transpose(e, b, id);
       return;

@@ -177,9 +177,10 @@ llvm::Function* kernel(Emitter& e, NodeId id, const std::vector<bool>& written) 
   return kernel_function(e, "n" + std::to_string(id) + "." + std::string(ir::mnemonic(e.g[id].op)), written);
 }
 
-llvm::Function* kernel_function(Emitter& e, const std::string& name, const std::vector<bool>& written) {
+llvm::Function* kernel_function(Emitter& e, const std::string& name, const std::vector<bool>& written, bool row0) {
   llvm::Type* p = llvm::PointerType::getUnqual(e.ctx());
   std::vector<llvm::Type*> params(written.size(), p);
+  if (row0) params.push_back(llvm::Type::getInt64Ty(e.ctx()));
   auto* ft = llvm::FunctionType::get(llvm::Type::getVoidTy(e.ctx()), params, false);
   llvm::Function* f = make_function(e.m, ft, name, llvm::Function::InternalLinkage, e.tm);
   for (unsigned i = 0; i < written.size(); ++i) {
@@ -441,6 +442,32 @@ void emit_matmul(Emitter& e, B& b, NodeId id) {
   });
 }
 
+Gemm2D gemm_2d(Emitter& e, NodeId product) {
+  const Node& n = e.g[product];
+  Gemm2D g;
+  auto operand = [&](size_t i, bool& trans) {
+    const NodeId x = n.inputs[i];
+    trans = e.plan.slots[x].where == Where::Folded;
+    return e.ptr[trans ? e.g[x].inputs[0] : x];
+  };
+  g.a = operand(0, g.ta);
+  g.b = operand(1, g.tb);
+  const Dims& da = e.g[n.inputs[0]].shape.dims;
+  g.m = da[0];
+  g.k = da[1];
+  g.n = e.g[n.inputs[1]].shape.dims[1];
+  g.lda = g.ta ? g.m : g.k;
+  g.ldb = g.tb ? g.k : g.n;
+  return g;
+}
+
+void call_gemm(Emitter& e, B& b, const Gemm2D& g, Value* row0, int64_t rows, Value* alpha, Value* beta, Value* c) {
+  // Rows of op(A): rows of A, or columns of a transposed A.
+  Value* a = elem(b, e.t, g.a, g.ta ? row0 : b.CreateMul(row0, b.getInt64(g.lda), "", true, true));
+  b.CreateCall(gemm_decl(e), {b.getInt32(g.ta), b.getInt32(g.tb), b.getInt64(rows), b.getInt64(g.n), b.getInt64(g.k),
+                              alpha, a, b.getInt64(g.lda), g.b, b.getInt64(g.ldb), beta, c, b.getInt64(g.n)});
+}
+
 // ---- one_hot ----
 
 // Row i is 1 at column labels[i], 0 elsewhere; a label that is not an integer in
@@ -511,6 +538,8 @@ llvm::Function* begin_entry(Emitter& e, B& b, const std::string& name, std::vect
       case Where::Folded: break;
     }
   }
+  for (NodeId id = 0; id < e.g.size(); ++id)  // a GEMM result living in a later node's buffer
+    if (e.plan.slots[id].where == Where::Alias) e.ptr[id] = e.ptr[e.plan.slots[id].alias];
   return f;
 }
 

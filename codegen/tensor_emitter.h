@@ -38,6 +38,7 @@ struct Slot {
   size_t offset = 0;            // Workspace: byte offset
   NodeId alias = 0;             // Alias: the node whose buffer this is
   size_t scratch = kNoScratch;  // f32 Sum: byte offset of its f64 accumulators
+  bool block = false;           // Workspace: one row block of a GEMM's result, not all of it
 };
 
 struct Plan {
@@ -78,11 +79,25 @@ struct Emitter {
 };
 
 // An internal function `void name(ptr...)`, every pointer noalias, readonly unless
-// `written`; returned with an empty entry block.
-llvm::Function* kernel_function(Emitter& e, const std::string& name, const std::vector<bool>& written);
+// `written` (and a last i64 argument if `row0`: the first row of a block); returned with an
+// empty entry block.
+llvm::Function* kernel_function(Emitter& e, const std::string& name, const std::vector<bool>& written,
+                                bool row0 = false);
 
 void emit_transpose(Emitter& e, B& b, NodeId id);
 void emit_matmul(Emitter& e, B& b, NodeId id);
+
+// A matmul of 2-D operands as one GEMM: op(A) is m×k, op(B) k×n, a folded transpose read
+// through its trans flag.
+struct Gemm2D {
+  bool ta = false, tb = false;
+  int64_t m = 0, n = 0, k = 0, lda = 0, ldb = 0;
+  Value* a = nullptr;
+  Value* b = nullptr;
+};
+Gemm2D gemm_2d(Emitter& e, NodeId product);
+// C (rows × n, ldc = n) = alpha·op(A)[row0 .. row0 + rows)·op(B) + beta·C.
+void call_gemm(Emitter& e, B& b, const Gemm2D& g, Value* row0, int64_t rows, Value* alpha, Value* beta, Value* c);
 void emit_one_hot(Emitter& e, B& b, NodeId id);
 
 // The entry `void name(const T* const* in, T* const* out, void* ws)`: begin_entry makes it

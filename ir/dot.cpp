@@ -312,14 +312,16 @@ void emit_group_box(std::string& out, const Graph& g, NodeId last, const Naming&
 }
 
 // After fusion: each kernel a cluster of the nodes it computes ("k3 reduce f32[B,10], 3
-// phases"); inputs and constants (immediates) stay outside.
+// phases", "k0 gemm f32[B,256], epilogue"); inputs and constants (immediates) stay outside.
 void emit_kernel_clusters(std::string& out, const Graph& g, const Naming& nm, const DotOptions& opts) {
   const std::vector<int> kof = kernel_of(g);
   for (NodeId id = 0; id < g.size(); ++id)
     if (kof[id] < 0) emit_node(out, g, id, nm, opts, "  ");
   for (size_t ki = 0; ki < g.kernels.size(); ++ki) {
     const Kernel& k = g.kernels[ki];
-    const std::string phases = k.phases() > 1 ? fmt::format(", {} phases", k.phases()) : "";
+    std::string phases = k.phases() > 1 ? fmt::format(", {} phases", k.phases()) : "";
+    if (k.gemm.accumulates()) phases += ", beta 1";
+    if (has_epilogue(k)) phases += ", epilogue";
     fmt::format_to(std::back_inserter(out), "  subgraph cluster_k{} {{\n    label=\"k{} {} {}{}{}\"; labeljust=l; "
                    "fontsize=11; style=rounded; color=\"#2e86c1\";\n", ki, ki, kernel_kind_name(k.kind),
                    dtype_name(g[k.nodes.back()].dtype), html(to_string(k.domain, &g.dim_names)), phases);

@@ -20,7 +20,6 @@
 namespace gradc::ir {
 
 using NodeId = uint32_t;
-inline constexpr NodeId kNoNode = std::numeric_limits<NodeId>::max();
 
 // What a node is for the reader: pictures draw each role differently.
 // Params are inputs too (Op::Input) but are what training updates and what

@@ -19,6 +19,16 @@
 // reshaped to [B,1]) have one value per row, computed between the phases. A value of one
 // phase that a later phase reads is kept for the row in a row buffer (L1-sized), or read
 // back from where it is stored.
+//
+// GEMM epilogues (docs/kernels.md): a Gemm kernel is one GEMM call (C = alpha·op(A)·op(B) +
+// beta·C) and what runs while its output is hot. Its `gemm` says which nodes the call itself
+// computes: the matmul, and, when the product is only accumulated (c + A@B, c - A@B,
+// c ± s*(A@B), s a one-element value), that accumulation, done by the call with beta = 1 and
+// alpha = ±1 or ±s on a C that holds c first. Its other nodes are the epilogue: a loop kernel
+// over the product's shape (the kernel's domain) reading the call's result (bias add and
+// activation, the ReLU mask on dY·Wᵀ, the bias gradient's column sum, softmax's row phases).
+// Codegen runs the call on one block of rows at a time and the epilogue on each block right
+// after it; a result that nothing else reads is never stored, only held for one block.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +41,7 @@
 namespace gradc::ir {
 
 using NodeId = uint32_t;
+inline constexpr NodeId kNoNode = std::numeric_limits<NodeId>::max();
 class Graph;
 
 enum class KernelKind : uint8_t {
@@ -56,6 +67,27 @@ bool is_row_node(const Graph& g, const Kernel& k, NodeId id);
 std::vector<NodeId> row_buffered(const Graph& g, const Kernel& k);
 inline bool is_loop_kernel(KernelKind k) { return k == KernelKind::Elementwise || k == KernelKind::Reduce; }
 
+// The nodes a Gemm kernel's GEMM call computes. C = alpha·op(A)·op(B) + beta·C:
+//   result == product:   beta 0, alpha 1
+//   result = base ± product, or base ± scaled with scaled = scale·product (either operand
+//   order): beta 1, alpha ±1 or ±scale; C holds base before the call.
+// Why base may be any value of the product's shape computed before (or a graph input): the
+// training step's W - lr·(Xᵀ@dY) overwrites an input through an OutputAlias, and then C is
+// W's own buffer; in the workspace, plan-memory puts the result in place of base when the
+// kernel is base's last reader, and otherwise codegen copies base into C block by block.
+struct GemmCall {
+  NodeId product = kNoNode;  // the matmul (2-D operands when there is more than the product)
+  NodeId scaled = kNoNode;   // mul(scale, product), or kNoNode
+  NodeId result = kNoNode;   // the value the call leaves in C
+  NodeId base = kNoNode;     // accumulated with beta = 1, or kNoNode (beta = 0)
+  NodeId scale = kNoNode;    // one element: alpha = ±scale, or kNoNode (alpha = ±1)
+  bool negate = false;       // alpha < 0: base - product
+
+  bool accumulates() const { return base != kNoNode; }
+  bool computes(NodeId id) const { return id == product || id == scaled || id == result; }
+  bool operator==(const GemmCall&) const = default;
+};
+
 struct Kernel {
   KernelKind kind = KernelKind::Elementwise;
   Shape domain;                 // loop kernels: the shape looped over; others: the result's shape
@@ -64,11 +96,29 @@ struct Kernel {
   std::vector<NodeId> outputs;  // its nodes whose values are stored (materialised), id order
   // Loop kernels: per node (parallel to `nodes`), the phase whose row loop computes it; a
   // row node: the phase before which it is computed. All 0 in a kernel of one phase.
+  // (Gemm kernels: the epilogue's phases; the call's nodes are at phase 0.)
   std::vector<int> phase;
+  GemmCall gemm;  // Gemm kernels only
 
   int phases() const;  // 1 + the largest phase
   bool operator==(const Kernel&) const = default;
 };
+
+// A Gemm kernel with nodes besides its call's: an epilogue.
+bool has_epilogue(const Kernel& k);
+// The epilogue of Gemm kernel `k` as the loop kernel it is: its nodes (phases kept), reading
+// the call's result as an input. Empty nodes when there is none.
+Kernel epilogue_of(const Graph& g, const Kernel& k);
+// Where an unstored GEMM result lives while its epilogue reads it, when the epilogue is one
+// pass (no phases): in the rows of the epilogue's first stored output of the product's shape,
+// which the epilogue writes at the index it reads the result from. kNoNode: elsewhere (in
+// place of the accumulated base, or one block of scratch).
+NodeId gemm_result_home(const Graph& g, const Kernel& k);
+// Rows of the product per GEMM call and epilogue run (ir/memory_plan.cpp): the whole product
+// without an epilogue, else a block of at most kGemmBlockBytes (it stays in L2 between the
+// call writing it and the epilogue reading it). Concrete dims only.
+inline constexpr uint64_t kGemmBlockBytes = 64 * 1024;
+int64_t gemm_block_rows(const Kernel& k, uint64_t elem_bytes);
 
 // Output `output` is written over input `input` (same shape and dtype): the caller passes
 // one buffer for both. For training, which updates parameters in place. Recorded by whoever

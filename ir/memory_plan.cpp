@@ -13,6 +13,10 @@
 //      else the first free region big enough (64-byte aligned), or the end of the workspace.
 //   3. Then the buffers whose last reader was this kernel are freed (adjacent regions merge).
 // f32 sums get f64 accumulators, and phased kernels row buffers, that live for their kernel only.
+// A Gemm kernel's accumulation (base ± A@B) is written over base's buffer when this kernel
+// is its last reader and nothing else here reads it; a result only its epilogue reads lives in
+// the rows of an epilogue output (ir::gemm_result_home), or else in one row block of scratch
+// (ir::gemm_block_rows), never in a buffer of its own.
 #include <algorithm>
 #include <map>
 
@@ -73,6 +77,23 @@ Lifetimes lifetimes(const Graph& g) {
   return l;
 }
 
+// May Gemm kernel k (at position pos) accumulate into base's buffer? Base has a workspace
+// buffer (not a graph input or output: an input qualifies only through an OutputAlias, which
+// codegen handles), this kernel reads it last, and only the accumulation reads it here.
+bool accumulates_in_place(const Graph& g, const Kernel& k, const Lifetimes& l, const std::vector<bool>& out, int pos) {
+  const GemmCall& c = k.gemm;
+  if (!c.accumulates()) return false;
+  const NodeId root = l.root[c.base];
+  const int at = l.pos[root];
+  if (at < 0 || out[root] || g[root].op == Op::Input || g.kernels[static_cast<size_t>(at)].kind == KernelKind::View ||
+      l.last[root] != pos)
+    return false;
+  for (NodeId id : k.nodes)
+    for (NodeId x : g[id].inputs)
+      if (l.root[x] == root && !(id == c.result && x == c.base)) return false;
+  return true;
+}
+
 std::vector<Buffer> buffers(const Graph& g, const Lifetimes& l, uint64_t elem_bytes) {
   const std::vector<bool> out = graph_outputs(g);
   std::vector<Buffer> bs;
@@ -83,7 +104,14 @@ std::vector<Buffer> buffers(const Graph& g, const Lifetimes& l, uint64_t elem_by
     for (NodeId id : kn.outputs)
       if (!out[id] && g[id].op != Op::Input)
         bs.push_back({id, false, round_up(elements(g[id].shape) * elem_bytes), p, std::max(p, l.last[id])});
-    if (elem_bytes == 4 && is_loop_kernel(kn.kind))
+    const NodeId r = kn.gemm.result;
+    if (has_epilogue(kn) && !out[r] && std::find(kn.outputs.begin(), kn.outputs.end(), r) == kn.outputs.end()) {
+      const uint64_t row = elements(kn.domain) / std::max<uint64_t>(1, static_cast<uint64_t>(kn.domain.dims[0]));
+      if (accumulates_in_place(g, kn, l, out, p)) bs.push_back({r, false, round_up(elements(kn.domain) * elem_bytes), p, p});
+      else if (gemm_result_home(g, kn) == kNoNode)
+        bs.push_back({r, true, round_up(static_cast<uint64_t>(gemm_block_rows(kn, elem_bytes)) * row * elem_bytes), p, p});
+    }
+    if (elem_bytes == 4 && (is_loop_kernel(kn.kind) || kn.kind == KernelKind::Gemm))
       for (NodeId id : kn.outputs)
         if (g[id].op == Op::Sum) bs.push_back({id, true, round_up(elements(g[id].shape) * 8), p, p});
     if (kn.phases() > 1) {
@@ -135,10 +163,15 @@ class Arena {
 };
 
 // Step 2's in-place test: kernel k is elementwise, `id` has the domain's shape, and `donor`
-// (a buffer read for the last time here) is read only at the index being written.
+// (a buffer read for the last time here) is read only at the index being written; or k's
+// GEMM call accumulates into `donor`, its base.
 bool may_overwrite(const Graph& g, const Kernel& k, NodeId id, const Buffer& donor, const Lifetimes& l,
                    uint64_t bytes) {
-  if (k.kind != KernelKind::Elementwise || donor.scratch || donor.bytes != bytes) return false;
+  if (donor.scratch || donor.bytes != bytes) return false;
+  if (k.kind == KernelKind::Gemm)
+    return id == k.gemm.result && k.gemm.accumulates() && donor.node == l.root[k.gemm.base] &&
+           accumulates_in_place(g, k, l, graph_outputs(g), l.pos[id]);
+  if (k.kind != KernelKind::Elementwise) return false;
   if (!(g[id].shape == k.domain) || donor.last != l.pos[id]) return false;
   bool read = false;
   for (NodeId x : k.inputs)
@@ -203,8 +236,11 @@ std::vector<std::string> check_memory_plan(const Graph& g, const MemoryPlan& pla
       const bool same_time = a.def <= b.last && b.def <= a.last;
       const bool same_place = at(a) < at(b) + b.bytes && at(b) < at(a) + a.bytes;
       if (!same_time || !same_place) continue;
+      const Kernel& kb = g.kernels[static_cast<size_t>(b.def)];
+      const bool accumulation = kb.kind == KernelKind::Gemm && kb.gemm.accumulates() && b.node == kb.gemm.result &&
+                                a.node == l.root[kb.gemm.base];
       const bool in_place = at(a) == at(b) && a.bytes == b.bytes && a.last == b.def && !a.scratch && !b.scratch &&
-                            g.kernels[static_cast<size_t>(b.def)].kind == KernelKind::Elementwise;
+                            (kb.kind == KernelKind::Elementwise || accumulation);
       if (!in_place)
         errs.push_back(fmt::format("nodes {} and {}: buffers [{}, +{}) and [{}, +{}) overlap while both are live",
                                    a.node, b.node, at(a), a.bytes, at(b), b.bytes));

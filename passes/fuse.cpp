@@ -18,8 +18,13 @@
 //      that joins nothing is a View instead.
 //   4. Constants are immediates in loops; one that is an output or read by a non-loop
 //      kernel gets a kernel of its own (a stored scalar).
-//   5. A node is stored when it is an output or another kernel reads it.
-//   6. Kernels are put in a topological order (Kahn; among ready kernels the one with the
+//   5. GEMM epilogues: a loop kernel over the product's shape that reads the product of a
+//      GEMM of 2-D operands joins that Gemm kernel (bias, activation, the ReLU mask on
+//      dY·Wᵀ and the bias gradient's column sum run on each block of the product while it
+//      is hot). Where the product is read only by base ± product or base ± s·product (s one
+//      element, base and s from elsewhere), the GEMM call computes that with beta = 1.
+//   6. A node is stored when it is an output or another kernel reads it.
+//   7. Kernels are put in a topological order (Kahn; among ready kernels the one with the
 //      smallest first node goes first, so the order is deterministic and follows the source).
 // Nothing is recomputed: a value two kernels need is stored once and read twice. Recomputing
 // exp or erf per reader would trade a memory pass for transcendental work, and is left for
@@ -138,7 +143,7 @@ class Partition {
     Work& b = ks_[static_cast<size_t>(from)];
     for (NodeId id : b.nodes) owner_[id] = into;
     a.nodes.insert(a.nodes.end(), b.nodes.begin(), b.nodes.end());
-    if (b.kind == KernelKind::Reduce) a.kind = KernelKind::Reduce;
+    if (b.kind == KernelKind::Reduce && a.kind != KernelKind::Gemm) a.kind = KernelKind::Reduce;
     for (int d : b.deps) {
       ks_[static_cast<size_t>(d)].users.erase(from);
       ks_[static_cast<size_t>(d)].users.insert(into);
@@ -228,16 +233,21 @@ bool swaps_last_two(const ir::Node& n) {
 
 struct Uses {
   std::vector<bool> live, output, only_matmul, non_loop_user;
+  std::vector<uint32_t> reads;  // operand slots of live nodes that read it
+  std::vector<NodeId> reader;   // one live node that reads it (the only one when reads == 1)
 };
 
 Uses uses(const ir::Graph& g) {
   Uses u{std::vector<bool>(g.size(), false), std::vector<bool>(g.size(), false), std::vector<bool>(g.size(), true),
-         std::vector<bool>(g.size(), false)};
+         std::vector<bool>(g.size(), false), std::vector<uint32_t>(g.size(), 0),
+         std::vector<NodeId>(g.size(), ir::kNoNode)};
   for (const ir::Output& o : g.outputs) u.live[o.id] = u.output[o.id] = true;
   for (NodeId id = g.size(); id-- > 0;)
     if (u.live[id])
       for (NodeId x : g[id].inputs) {
         u.live[x] = true;
+        ++u.reads[x];
+        u.reader[x] = id;
         if (g[id].op != Op::MatMul) u.only_matmul[x] = false;
         if (!is_loop_op(g[id].op)) u.non_loop_user[x] = true;
       }
@@ -272,7 +282,71 @@ void place_other(const ir::Graph& g, const Uses& u, Partition& p, NodeId id) {
   }
 }
 
-// Step 5: inputs read from elsewhere (consts: immediates in loops) and values stored.
+// Step 5: a loop kernel over a 2-D GEMM's product shape that reads the product becomes that
+// Gemm kernel's epilogue (one per GEMM; the latest GEMM it reads, so that the kernels stay a
+// DAG: no other kernel it reads may depend on the GEMM).
+bool two_d_matmul(const ir::Graph& g, NodeId id) {
+  const ir::Node& n = g[id];
+  return n.op == Op::MatMul && g[n.inputs[0]].shape.rank() == 2 && g[n.inputs[1]].shape.rank() == 2;
+}
+
+void absorb_epilogues(const ir::Graph& g, Partition& p) {
+  std::vector<bool> taken(p.kernels().size(), false);
+  for (size_t l = 0; l < p.kernels().size(); ++l) {
+    const Work& w = p.kernels()[l];
+    if (w.merged_away || !ir::is_loop_kernel(w.kind)) continue;
+    int into = -1;
+    for (int d : w.deps) {
+      const Work& gk = p.kernels()[static_cast<size_t>(d)];
+      if (gk.kind != KernelKind::Gemm || taken[static_cast<size_t>(d)] || !(gk.domain == w.domain) ||
+          !two_d_matmul(g, gk.nodes.front()) || (into >= 0 && gk.nodes.front() < p.kernels()[static_cast<size_t>(into)].nodes.front()))
+        continue;
+      bool acyclic = true;
+      for (int o : w.deps) acyclic = acyclic && (o == d || !p.depends(o, d));
+      if (acyclic) into = d;
+    }
+    if (into < 0) continue;
+    taken[static_cast<size_t>(into)] = true;
+    p.merge(into, static_cast<int>(l));
+  }
+}
+
+// The GEMM call of a Gemm kernel: the product, and base ± (scale·)product when the product
+// is read only there (ir/kernel.h GemmCall), base and scale from other kernels or inputs.
+ir::GemmCall gemm_call(const ir::Graph& g, const Uses& u, const Partition& p, NodeId product) {
+  ir::GemmCall plain;
+  plain.product = plain.result = product;
+  const int self = p.owner(product);
+  auto only_reader = [&](NodeId x) {
+    const NodeId r = u.reader[x];
+    return u.output[x] || u.reads[x] != 1 || p.owner(r) != self ? ir::kNoNode : r;
+  };
+  auto outside = [&](NodeId x) { return p.owner(x) != self; };
+  if (!two_d_matmul(g, product)) return plain;
+  ir::GemmCall c = plain;
+  NodeId x = product, r = only_reader(product);
+  if (r != ir::kNoNode && g[r].op == Op::Mul) {
+    const NodeId s = g[r].inputs[0] == product ? g[r].inputs[1] : g[r].inputs[0];
+    bool one = true;
+    for (ir::Dim d : g[s].shape.dims) one = one && d == 1;
+    if (s != product && one && outside(s)) {
+      c.scale = s;
+      c.scaled = x = r;
+      r = only_reader(r);
+    }
+  }
+  if (r == ir::kNoNode || (g[r].op != Op::Add && g[r].op != Op::Sub)) return plain;
+  const NodeId base = g[r].inputs[0] == x ? g[r].inputs[1] : g[r].inputs[0];
+  const bool fits = base != x && outside(base) && g[base].op != Op::Const && g[base].shape == g[product].shape &&
+                    g[base].dtype == g[product].dtype;
+  if (!fits || (g[r].op == Op::Sub && g[r].inputs[0] != base)) return plain;
+  c.base = base;
+  c.result = r;
+  c.negate = g[r].op == Op::Sub;
+  return c;
+}
+
+// Step 6: inputs read from elsewhere (consts: immediates in loops) and values stored.
 // Phased kernels: an elementwise node runs in the first phase that reads it rather than the
 // first it could (its operands' latest): a broadcast of an input or a chain feeding only a
 // late phase then needs no row buffer to carry it there.
@@ -290,16 +364,23 @@ void phases_as_late_as_possible(const ir::Graph& g, ir::Kernel& k) {
   }
 }
 
-ir::Kernel finish_kernel(const ir::Graph& g, const std::vector<bool>& stored, const Partition& p, const Work& w) {
-  ir::Kernel k{w.kind, w.domain, w.nodes, {}, {}, {}};
+ir::Kernel finish_kernel(const ir::Graph& g, const Uses& u, const std::vector<bool>& stored, const Partition& p,
+                         const Work& w) {
+  ir::Kernel k{w.kind, w.domain, w.nodes, {}, {}, {}, {}};
   std::sort(k.nodes.begin(), k.nodes.end());
   for (NodeId id : k.nodes) k.phase.push_back(p.phase(id));
   phases_as_late_as_possible(g, k);
+  if (k.kind == KernelKind::Gemm) {  // the call's nodes run before the epilogue's phases
+    k.gemm = gemm_call(g, u, p, w.nodes.front());
+    for (size_t i = 0; i < k.nodes.size(); ++i)
+      if (k.gemm.computes(k.nodes[i])) k.phase[i] = 0;
+  }
   const int self = p.owner(w.nodes.front());
   std::set<NodeId> in;
   for (NodeId id : w.nodes)
     for (NodeId x : g[id].inputs)
-      if (p.owner(x) != self && !(g[x].op == Op::Const && ir::is_loop_kernel(w.kind))) in.insert(x);
+      if (p.owner(x) != self && !(g[x].op == Op::Const && (ir::is_loop_kernel(w.kind) || g[id].op != Op::MatMul)))
+        in.insert(x);
   k.inputs.assign(in.begin(), in.end());
   for (NodeId id : w.nodes)
     if (stored[id]) k.outputs.push_back(id);
@@ -317,7 +398,7 @@ std::vector<bool> stored_nodes(const ir::Graph& g, const Uses& u, const Partitio
 
 NodeId first_node(const Work& w) { return *std::min_element(w.nodes.begin(), w.nodes.end()); }
 
-// Step 6.
+// Step 7.
 std::vector<int> topological_order(const ir::Graph& g, const Partition& p) {
   const auto& ks = p.kernels();
   std::vector<std::set<int>> users(ks.size());
@@ -350,16 +431,23 @@ ir::Graph run_fuse(const ir::Graph& in, PassContext& ctx) {
   Partition p(in);
   for (NodeId id = 0; id < in.size(); ++id)
     if (u.live[id]) place_other(in, u, p, id);
+  absorb_epilogues(in, p);
   out.kernels.clear();
   const std::vector<bool> stored = stored_nodes(in, u, p);
   for (int k : topological_order(in, p))
-    out.kernels.push_back(finish_kernel(in, stored, p, p.kernels()[static_cast<size_t>(k)]));
+    out.kernels.push_back(finish_kernel(in, u, stored, p, p.kernels()[static_cast<size_t>(k)]));
   out.memory = {};
   out.memory.output_aliases = in.memory.output_aliases;  // the calling convention stays
-  size_t stores = 0;
-  for (const ir::Kernel& k : out.kernels) stores += k.outputs.size();
+  size_t stores = 0, epilogues = 0, accumulations = 0;
+  for (const ir::Kernel& k : out.kernels) {
+    stores += k.outputs.size();
+    epilogues += ir::has_epilogue(k);
+    accumulations += k.gemm.accumulates();
+  }
   ctx.stats["fuse.kernels"] = static_cast<double>(out.kernels.size());
   ctx.stats["fuse.stored"] = static_cast<double>(stores);
+  ctx.stats["fuse.gemm_epilogues"] = static_cast<double>(epilogues);
+  ctx.stats["fuse.gemm_accumulations"] = static_cast<double>(accumulations);
   return out;
 }
 

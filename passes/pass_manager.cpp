@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <iterator>
 
 #include "ir/check.h"
 #include "ir/verifier.h"
@@ -47,22 +48,38 @@ ir::Graph PassManager::run(ir::Graph g, PassContext& ctx) {
       GRADC_UNREACHABLE(msg.c_str());
     }
     const bool changed = !(after == g);
-    records_.push_back({name, g.size(), after.size(), ms, changed});
+    records_.push_back({name, g.size(), after.size(), ms, changed, after.kernels.size(), !after.memory.empty(),
+                        after.memory.workspace_bytes, after.memory.peak_bytes});
     for (const AfterPass& hook : hooks_) hook(name, after, changed);
     g = std::move(after);
   }
   return g;
 }
 
+std::string human_bytes(uint64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes) / 1024;
+  size_t u = 0;
+  for (; v >= 1024 && u + 1 < std::size(units); ++u) v /= 1024;
+  return fmt::format("{:.1f} {}", v, units[u]);
+}
+
 std::string format_stats(const std::vector<PassRecord>& records, const PassContext& ctx) {
-  std::string out = fmt::format("{:<12} {:>9} {:>9} {:>10}\n", "pass", "nodes in", "nodes out", "ms");
+  constexpr const char* kRow = "{:<12} {:>9} {:>9} {:>8} {:>11} {:>11} {:>10}";
+  std::string out = fmt::format(fmt::runtime(kRow), "pass", "nodes in", "nodes out", "kernels", "workspace", "peak", "ms");
+  out += "\n";
   double total = 0;
   for (const PassRecord& r : records) {
-    out += fmt::format("{:<12} {:>9} {:>9} {:>10.3f}{}\n", r.name, r.nodes_before, r.nodes_after, r.ms,
-                       r.changed ? "" : "  (unchanged)");
+    const std::string kernels = r.kernels ? std::to_string(r.kernels) : "-";
+    const std::string ws = r.planned ? human_bytes(r.workspace_bytes) : "-";
+    const std::string peak = r.planned ? human_bytes(r.peak_bytes) : "-";
+    out += fmt::format(fmt::runtime(kRow), r.name, r.nodes_before, r.nodes_after, kernels, ws, peak,
+                       fmt::format("{:.3f}", r.ms));
+    out += r.changed ? "\n" : "  (unchanged)\n";
     total += r.ms;
   }
-  out += fmt::format("{:<12} {:>9} {:>9} {:>10.3f}\n", "total", "", "", total);
+  out += fmt::format(fmt::runtime(kRow), "total", "", "", "", "", "", fmt::format("{:.3f}", total)) + "\n";
   for (const auto& [counter, value] : ctx.stats) out += fmt::format("  {} = {}\n", counter, value);
   return out;
 }

@@ -25,12 +25,17 @@ struct PassInfo {
 const std::vector<PassInfo>& all_passes();
 const PassInfo* find_pass(std::string_view name);  // null if unknown
 
-// What one pass did, for --stats.
+// What one pass did, for --stats: the graph's size before and after, its kernel form after
+// (kernels: 0 without a kernel table) and, once planned, the workspace and the most bytes
+// live at once (ir::MemoryPlan).
 struct PassRecord {
   std::string name;
   size_t nodes_before = 0, nodes_after = 0;
   double ms = 0;
   bool changed = false;
+  size_t kernels = 0;
+  bool planned = false;
+  uint64_t workspace_bytes = 0, peak_bytes = 0;
 };
 
 class PassManager {
@@ -49,7 +54,10 @@ class PassManager {
   std::vector<PassRecord> records_;
 };
 
-// The --stats table: one row per pass (nodes before → after, ms), then the counters.
+// The --stats table: one row per pass (nodes before → after, kernels, workspace and peak
+// bytes once planned, ms), then the counters.
 std::string format_stats(const std::vector<PassRecord>& records, const PassContext& ctx);
+// 512 B, 241.9 KiB, 16.0 MiB: bytes in binary units.
+std::string human_bytes(uint64_t bytes);
 
 }  // namespace gradc::passes

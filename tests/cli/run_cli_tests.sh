@@ -162,6 +162,22 @@ run passes-custom 0 emit -e "$SEED" --grad --passes simplify --print-after-all &
     ok || bad passes-custom "expected autodiff then simplify only"; }
 run stats 0 grad -e "$SEED" --at x=1,y=3,z=2 --stats &&
   { grep -qE '^autodiff +[0-9]+ +[0-9]+ ' "$TMP/err" && grep -q '^total' "$TMP/err" && ok || bad stats "no per-pass table: $(cat "$TMP/err")"; }
+# --stats columns: kernels once fused, workspace and peak bytes once planned, in binary units.
+run stats-columns 0 emit "$ROOT/examples/mlp.grad" --grad --dim B=64 --emit kernels --stats &&
+  { grep -qE '^pass +nodes in +nodes out +kernels +workspace +peak +ms$' "$TMP/err" &&
+    grep -qE '^simplify +[0-9]+ +[0-9]+ +- +- +- +[0-9.]+' "$TMP/err" &&
+    grep -qE '^fuse +[0-9]+ +[0-9]+ +[0-9]+ +- +- +[0-9.]+' "$TMP/err" &&
+    grep -qE '^plan-memory +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+ KiB +[0-9.]+ KiB +[0-9.]+' "$TMP/err" &&
+    ok || bad stats-columns "$(cat "$TMP/err")"; }
+# --emit kernels: the kernel form, GEMM epilogues and accumulation (beta 1) included.
+run emit-kernels 0 emit "$ROOT/examples/mlp.grad" --grad --dim B=64 --emit kernels &&
+  { grep -q '^    gemm alpha=1 beta=0 C=%0, per row block:$' "$TMP/out" && grep -q '^   epilogue$' "$TMP/out" &&
+    grep -q '^workspace [0-9]* bytes' "$TMP/out" && ok || bad emit-kernels "$(head -12 "$TMP/out")"; }
+run emit-kernels-beta 0 emit -e 'input c[4,3]; input a[4,2]; input w[2,3]; y = c - 0.5 * (a @ w)' --emit kernels &&
+  { grep -qE '^    gemm alpha=-0.5 beta=1 C=%[0-9]+ \(holding %c first\)$' "$TMP/out" && ok ||
+    bad emit-kernels-beta "$(cat "$TMP/out")"; }
+run emit-kernels-O0 0 emit -e "$SEED" --emit kernels -O0 &&
+  { grep -q 'no kernel form' "$TMP/out" && ok || bad emit-kernels-O0 "$(cat "$TMP/out")"; }
 # The issue's three numbers: fragile as written (nan, 0, -inf at -O1), right at -O2.
 SOFTMAX_NAN='input z[3]; input t[3]; J = -sum(t * log(softmax(z)))'
 run stable-softmax 0 grad -e "$SOFTMAX_NAN" --dtype f64 --at 'z=[1000,0,-1000]' --at 't=[0,0,1]' --wrt z --json &&

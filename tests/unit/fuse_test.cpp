@@ -232,9 +232,9 @@ TEST_CASE("plan-memory: an elementwise kernel writes in place of an input it rea
           "[fuse][plan-memory]") {
   ir::Graph g;
   ir::Builder b(g, DType::F32);
-  NodeId x = b.input("x", Shape{{16, 32}}), w = b.input("w", Shape{{32, 32}});
-  NodeId m = b.matmul(x, w);                  // a GEMM's result in the workspace
-  NodeId e = b.unary(Op::Exp, b.neg(m));      // read once, by this loop
+  NodeId x = b.input("x", Shape{{32, 16}}), w = b.input("w", Shape{{32, 32}});
+  NodeId m = b.transpose(x);                  // a copy in the workspace (a GEMM's product would
+  NodeId e = b.unary(Op::Exp, b.neg(m));      // take the loop as its epilogue); read once, here
   g.outputs.push_back({"y", b.matmul(e, w)});
   passes::PassContext ctx;
   const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
@@ -294,7 +294,7 @@ TEST_CASE("dot: after fusion each kernel is a cluster of its nodes", "[fuse][dot
     for (NodeId id : fused.kernels[k].nodes)  // each node is drawn inside its kernel's cluster
       CHECK(dot.substr(at, end - at).find(fmt::format("\n    n{} [", id)) != std::string::npos);
   }
-  CHECK(dot.find("k8 reduce f32[4,10], 4 phases") != std::string::npos);
+  CHECK(dot.find("gemm f32[4,10], 4 phases, epilogue") != std::string::npos);
   CHECK(dot.find("cluster_backward") == std::string::npos);
   CHECK(ir::to_dot(compile(mlp_text(), kO1, {}, {{"B", 4}})).find("cluster_k0") == std::string::npos);
 }
@@ -343,4 +343,201 @@ TEST_CASE("fuse: a 50,000-term scalar sum and its gradient is fused in linear ti
   CHECK(f.kernels.size() <= 4);
   CHECK(seconds < 30);  // 1.7 s here; a quadratic merge took 80 s
   WARN("50,000-term sum: " << f.size() << " nodes, " << f.kernels.size() << " kernels, " << seconds << " s");
+}
+
+// ---- GEMM epilogues and accumulation (ir/kernel.h GemmCall) ----
+
+namespace {
+
+size_t epilogues(const ir::Graph& g) {
+  size_t n = 0;
+  for (const ir::Kernel& k : g.kernels) n += ir::has_epilogue(k);
+  return n;
+}
+
+const ir::Kernel* kernel_computing(const ir::Graph& g, NodeId id) {
+  for (const ir::Kernel& k : g.kernels)
+    if (std::find(k.nodes.begin(), k.nodes.end(), id) != k.nodes.end()) return &k;
+  return nullptr;
+}
+
+bool stored(const ir::Graph& g, NodeId id) {
+  for (const ir::Kernel& k : g.kernels)
+    if (std::find(k.outputs.begin(), k.outputs.end(), id) != k.outputs.end()) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("epilogue: the MLP's bias adds, ReLUs, softmax and ReLU masks run on the GEMMs' blocks", "[fuse][epilogue]") {
+  const ir::Graph g = compile(mlp_text(), kO2, {}, {{"B", 64}});
+  INFO(ir::print_kernels(g));
+  // Forward: three dense layers and the logits; backward: the three dX = dY·Wᵀ products.
+  CHECK(epilogues(g) == 7);
+  CHECK(g.kernels.size() == 27);
+  for (const ir::Kernel& k : g.kernels) {
+    if (!ir::has_epilogue(k)) continue;
+    CHECK(k.kind == KernelKind::Gemm);
+    CHECK_FALSE(k.gemm.accumulates());
+    // Nothing else reads the product: it is never stored. It lives in the rows of the
+    // epilogue's output (bias + ReLU, the masked dX), or, for the logits' phased softmax,
+    // in one block of scratch.
+    CHECK_FALSE(stored(g, k.gemm.product));
+    CHECK(g.memory.offset[k.gemm.product] == ir::MemoryPlan::kNone);
+    const bool home = ir::gemm_result_home(g, k) != ir::kNoNode;
+    CHECK(home == (k.phases() == 1));
+    CHECK((g.memory.scratch[k.gemm.product] != ir::MemoryPlan::kNone) == !home);
+  }
+  // The backward products' epilogues multiply by the ReLU mask (step of the pre-activation).
+  size_t masked = 0;
+  for (const ir::Kernel& k : g.kernels)
+    for (NodeId id : k.nodes)
+      if (ir::has_epilogue(k) && g[id].op == Op::Mul)
+        for (NodeId x : g[id].inputs) masked += g[x].op == Op::Step;
+  CHECK(masked == 3);
+  CHECK(ir::check_memory_plan(g, g.memory).empty());
+  check_against_interpreter(g, random_inputs(g, 11));
+}
+
+TEST_CASE("epilogue: row blocks, a shorter last block and column sums across blocks agree with the interpreter",
+          "[fuse][epilogue]") {
+  for (int64_t batch : {100, 200, 1}) {
+    const ir::Graph g = compile(mlp_text(), kO2, {}, {{"B", batch}});
+    INFO("B = " << batch << "\n" << ir::print_kernels(g));
+    // 64 rows of 256 floats fill a block: B = 100 is one full block and one of 36 rows.
+    CHECK(ir::gemm_block_rows(*kernel_computing(g, g.kernels[0].gemm.product), 4) == std::min<int64_t>(batch, 64));
+    CHECK(ir::check_memory_plan(g, g.memory).empty());
+    check_against_interpreter(g, random_inputs(g, 12 + static_cast<uint64_t>(batch)));
+  }
+}
+
+TEST_CASE("epilogue: c ± A@B and c ± s·(A@B) are one GEMM call with beta 1, in place of c where c dies",
+          "[fuse][epilogue][accumulate]") {
+  struct Case {
+    const char* what;
+    bool negate, scaled;
+    std::function<NodeId(ir::Builder&, NodeId c, NodeId p, NodeId s)> f;
+  };
+  const Case cases[] = {
+      {"c + p", false, false, [](ir::Builder& b, NodeId c, NodeId p, NodeId) { return b.add(c, p); }},
+      {"p + c", false, false, [](ir::Builder& b, NodeId c, NodeId p, NodeId) { return b.add(p, c); }},
+      {"c - p", true, false, [](ir::Builder& b, NodeId c, NodeId p, NodeId) { return b.sub(c, p); }},
+      {"c + s*p", false, true, [](ir::Builder& b, NodeId c, NodeId p, NodeId s) { return b.add(c, b.mul(s, p)); }},
+      {"c - p*s", true, true, [](ir::Builder& b, NodeId c, NodeId p, NodeId s) { return b.sub(c, b.mul(p, s)); }},
+      {"c - 0.25*p", true, true,
+       [](ir::Builder& b, NodeId c, NodeId p, NodeId) { return b.sub(c, b.mul(b.constant(0.25), p)); }},
+  };
+  for (const Case& c : cases) {
+    ir::Graph g;
+    ir::Builder b(g, DType::F32);
+    NodeId z1 = b.input("z1", Shape{{12, 4}}), z2 = b.input("z2", Shape{{4, 7}});
+    NodeId a = b.input("a", Shape{{12, 5}}), w = b.input("w", Shape{{5, 7}});
+    NodeId s = b.input("s", Shape{}), w2 = b.input("w2", Shape{{7, 3}});
+    // A product in the workspace (an elementwise base would take the add into its own loop).
+    NodeId base = b.matmul(z1, z2);
+    NodeId r = c.f(b, base, b.matmul(a, w), s);
+    g.outputs.push_back({"y", b.matmul(r, w2)});  // r is stored: another GEMM reads it
+    passes::PassContext ctx;
+    const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+    INFO(c.what << "\n" << ir::print_kernels(f));
+    const ir::Kernel* k = kernel_computing(f, r);
+    REQUIRE(k != nullptr);
+    CHECK(k->kind == KernelKind::Gemm);
+    CHECK(k->gemm.accumulates());
+    CHECK(k->gemm.base == base);
+    CHECK(k->gemm.result == r);
+    CHECK(k->gemm.negate == c.negate);
+    CHECK((k->gemm.scale != ir::kNoNode) == c.scaled);
+    CHECK_FALSE(ir::has_epilogue(*k));
+    CHECK(ctx.stats["fuse.gemm_accumulations"] == 1);
+    CHECK(ir::print_kernels(f).find("beta=1 C=") != std::string::npos);
+    // z1 @ z2 is read here for the last time: the GEMM accumulates into its buffer.
+    CHECK(f.memory.offset[r] == f.memory.offset[base]);
+    CHECK(ir::check_memory_plan(f, f.memory).empty());
+    check_against_interpreter(f, random_inputs(f, 21));
+  }
+}
+
+TEST_CASE("epilogue: an accumulation whose base is read later, or is a graph input, copies it first",
+          "[fuse][epilogue][accumulate]") {
+  SECTION("base read by a later kernel") {
+    ir::Graph g;
+    ir::Builder b(g, DType::F32);
+    NodeId z1 = b.input("z1", Shape{{9, 2}}), z2 = b.input("z2", Shape{{2, 6}});
+    NodeId a = b.input("a", Shape{{9, 4}}), w = b.input("w", Shape{{4, 6}});
+    NodeId base = b.matmul(z1, z2);
+    NodeId r = b.add(base, b.matmul(a, w));
+    g.outputs = {{"y", b.matmul(b.transpose(r), base)}};  // base read after r's kernel
+    passes::PassContext ctx;
+    const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+    INFO(ir::print_kernels(f));
+    REQUIRE(kernel_computing(f, r)->gemm.accumulates());
+    CHECK(f.memory.offset[r] != f.memory.offset[base]);
+    CHECK(ir::check_memory_plan(f, f.memory).empty());
+    check_against_interpreter(f, random_inputs(f, 22));
+  }
+  SECTION("W - lr * (Xᵀ @ dY), W a graph input (training's update, here into a new output)") {
+    ir::Graph g;
+    ir::Builder b(g, DType::F32);
+    NodeId W = b.input("W", Shape{{5, 3}}), X = b.input("X", Shape{{8, 5}}), dY = b.input("dY", Shape{{8, 3}});
+    NodeId r = b.sub(W, b.mul(b.constant(0.1), b.matmul(b.transpose(X), dY)));
+    g.outputs = {{"W_next", r}};
+    passes::PassContext ctx;
+    const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+    INFO(ir::print_kernels(f));
+    const ir::Kernel* k = kernel_computing(f, r);
+    REQUIRE(k->gemm.accumulates());
+    CHECK(k->gemm.base == W);
+    CHECK(k->gemm.negate);
+    CHECK(f.memory.workspace_bytes == 0);  // no product, no copy of W: the call writes W_next
+    check_against_interpreter(f, random_inputs(f, 23));
+  }
+}
+
+TEST_CASE("epilogue: relu(c + A@B) accumulates in c's buffer, or in relu's, and runs the ReLU on each block",
+          "[fuse][epilogue]") {
+  for (bool base_dies : {true, false}) {
+    ir::Graph g;
+    ir::Builder b(g, DType::F32);
+    NodeId z1 = b.input("z1", Shape{{300, 3}}), z2 = b.input("z2", Shape{{3, 64}});
+    NodeId a = b.input("a", Shape{{300, 20}}), w = b.input("w", Shape{{20, 64}});
+    NodeId base = b.matmul(z1, z2);
+    NodeId r = b.add(base, b.matmul(a, w));
+    NodeId y = b.unary(Op::Relu, r);
+    g.outputs = {{"y", y}, {"col", b.sum(y, {0})}};
+    if (!base_dies) g.outputs.push_back({"later", b.matmul(b.transpose(y), base)});
+    passes::PassContext ctx;
+    const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+    INFO("base dies: " << base_dies << "\n" << ir::print_kernels(f));
+    const ir::Kernel* k = kernel_computing(f, r);
+    REQUIRE(k != nullptr);
+    CHECK(ir::has_epilogue(*k));
+    CHECK(k->gemm.accumulates());
+    CHECK(ir::gemm_block_rows(*k, 4) == 256);  // one block of 256 rows and one of 44
+    if (base_dies) CHECK(f.memory.offset[r] == f.memory.offset[base]);
+    else CHECK(ir::gemm_result_home(f, *k) == y);  // in y's rows, base copied there block by block
+    CHECK(f.memory.scratch[r] == ir::MemoryPlan::kNone);
+    CHECK(ir::check_memory_plan(f, f.memory).empty());
+    check_against_interpreter(f, random_inputs(f, 24));
+  }
+}
+
+TEST_CASE("verify: a GEMM call that does not compute what its kernel says is reported", "[fuse][epilogue][verify]") {
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  NodeId c = b.input("c", Shape{{4, 3}}), a = b.input("a", Shape{{4, 2}}), w = b.input("w", Shape{{2, 3}});
+  g.outputs = {{"y", b.unary(Op::Relu, b.sub(c, b.matmul(a, w)))}};
+  passes::PassContext ctx;
+  const ir::Graph f = passes::PassManager({"fuse"}).run(g, ctx);
+  REQUIRE(ir::verify(f).empty());
+  REQUIRE(f.kernels.size() == 1);
+  ir::Graph wrong_sign = f;
+  wrong_sign.kernels[0].gemm.negate = false;  // c + A@B
+  CHECK_FALSE(ir::verify(wrong_sign).empty());
+  ir::Graph no_base = f;
+  no_base.kernels[0].gemm.base = ir::kNoNode;  // the subtraction would then be an epilogue reading the product
+  CHECK_FALSE(ir::verify(no_base).empty());
+  ir::Graph late = f;
+  for (int& p : late.kernels[0].phase) p = 1;  // the call's nodes after the epilogue's first phase
+  CHECK_FALSE(ir::verify(late).empty());
 }

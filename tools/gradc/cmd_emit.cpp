@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "codegen/codegen.h"
+#include "ir/kernel.h"
 #include "ir/printer.h"
 #include "tools/gradc/commands.h"
 #include "tools/gradc/tensor_args.h"
@@ -25,8 +26,8 @@ int run_emit(const EmitOptions& o) {
   frontend::SourceFile src = load_source(o.program);
   ir::Graph g = step_model(compile_program(src, o.program), o.step);
   const ir::DType dtype = graph_dtype(g);
-  // The IR may keep its dims symbolic; LLVM IR and assembly need them bound.
-  if (!o.dims.empty() || o.emit != "ir") g = bind_dims_or_report(g, parse_dims(o.dims, g));
+  // The IR and the kernel form may keep their dims symbolic; LLVM IR and assembly need them bound.
+  if (!o.dims.empty() || (o.emit != "ir" && o.emit != "kernels")) g = bind_dims_or_report(g, parse_dims(o.dims, g));
   auto hook = [&](std::string_view name, const ir::Graph& after, bool changed) {
     if (!o.print_after_all) return;
     fmt::print("// ----- IR after {}{} -----\n{}", name, changed ? "" : " (unchanged)",
@@ -37,6 +38,9 @@ int run_emit(const EmitOptions& o) {
                    step_differentiation(o.step, o.grad ? Differentiation::of(o.wrt) : Differentiation::none()), hook);
   const codegen::CodegenOptions cg{.dtype = dtype, .opt_level = passes::llvm_opt_level(o.pipeline.level)};
   if (o.emit == "ir") fmt::print("{}", ir::print(g));
+  else if (o.emit == "kernels")
+    fmt::print("{}", g.kernels.empty() ? "// no kernel form: the pipeline has no fuse pass (-O2 runs it)\n"
+                                       : ir::print_kernels(g));
   else if (o.emit == "llvm") fmt::print("{}", codegen::emit_llvm(g, cg));
   else fmt::print("{}", codegen::emit_asm(g, cg));
   return 0;
@@ -48,8 +52,8 @@ void register_emit(CLI::App& app, Action& run) {
   auto opts = std::make_shared<EmitOptions>();
   CLI::App* cmd = app.add_subcommand("emit", "Print the graph IR, LLVM IR or assembly");
   add_program_options(*cmd, opts->program);
-  cmd->add_option("--emit", opts->emit, "ir, llvm or asm")
-      ->check(CLI::IsMember({"ir", "llvm", "asm"}))
+  cmd->add_option("--emit", opts->emit, "ir, kernels (the kernel form and memory plan), llvm or asm")
+      ->check(CLI::IsMember({"ir", "kernels", "llvm", "asm"}))
       ->capture_default_str();
   cmd->add_option("--dim", opts->dims, "Bind a symbolic dimension, NAME=N (e.g. --dim B=64)");
   cmd->add_flag("--grad", opts->grad, "Include the gradient (forward + backward)");
@@ -60,6 +64,7 @@ void register_emit(CLI::App& app, Action& run) {
   cmd->footer(
       "\nExamples:\n  gradc emit -e 'f = ln x + exp(y)*z' --grad\n"
       "  gradc emit -e 'f = ln x + exp(y)*z' --grad --emit llvm\n"
+      "  gradc emit examples/mlp.grad --grad --emit kernels --dim B=64\n"
       "  gradc emit prog.grad --grad --print-after-all\n"
       "  gradc emit examples/mlp.grad --step --optimizer adam --dim B=64");
   cmd->callback([opts, &run] { run = [opts] { return run_emit(*opts); }; });

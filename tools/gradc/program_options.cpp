@@ -24,7 +24,8 @@ void add_pipeline_options(CLI::App& cmd, PipelineArgs& args) {
   cmd.add_option("--passes", args.passes,
                  "Run these passes instead of -O's list, e.g. --passes=stabilize,simplify,dce "
                  "(autodiff comes first if the command differentiates and the list lacks it)");
-  cmd.add_flag("--stats", args.stats, "Print, per pass, the nodes before and after and the time (stderr)");
+  cmd.add_flag("--stats", args.stats,
+               "Print, per pass, the nodes before and after, kernels, workspace and peak bytes, and the time (stderr)");
   cmd.add_flag("--remarks", args.remarks,
                "Report each stabilising rewrite at its source position, clang-style (stderr)");
 }
