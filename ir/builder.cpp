@@ -195,4 +195,12 @@ bool keeps_dims(const Graph& g, const Node& n) {
   return g[n.inputs[0]].shape.rank() == n.shape.rank();
 }
 
+bool swaps_last_two(const Node& n) {
+  const size_t r = n.attr.size();
+  if (n.op != Op::Transpose || r < 2) return false;
+  for (size_t i = 0; i + 2 < r; ++i)
+    if (n.attr[i] != static_cast<int64_t>(i)) return false;
+  return n.attr[r - 2] == static_cast<int64_t>(r - 1) && n.attr[r - 1] == static_cast<int64_t>(r - 2);
+}
+
 }  // namespace gradc::ir
