@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <bit>
+#include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -25,6 +26,7 @@
 #include "passes/pipelines.h"
 #include "passes/rewrite_rules.h"
 #include "runtime/interpreter.h"
+#include "runtime/tensor_jit.h"
 #include "tests/support/differential.h"
 #include "tests/support/random_program.h"
 
@@ -133,9 +135,9 @@ TEST_CASE("the differential test catches a wrong exact rule and a wrong stabilis
 }
 
 // ---------------------------------------------------------------------------
-// Bugs the differential test found, minimised. Each is hidden ([.]) until its fix lands in
-// code this branch does not own; run them with `gradc_tests "[known-bug]"`. The
-// differential harness works around each (tests/support/differential.cpp says where).
+// Bugs the differential test found, minimised, kept as regression tests. A bug in code
+// another branch owns waits here hidden ([.][known-bug], run with `gradc_tests
+// "[known-bug]"`) until its fix lands; the differential harness says where it works around one.
 namespace {
 
 // The program's value and gradients at -O<level>, interpreted, dims bound after the passes.
@@ -180,13 +182,35 @@ TEST_CASE("fixed: constant folding in f32 rounds the constants to float first", 
   CHECK(at_level(g, 1, in)[0].data[0] == at_level(g, 0, in)[0].data[0]);
 }
 
-TEST_CASE("known bug: bce_with_logits is NaN at an infinite logit", "[.][known-bug]") {
-  // ir/nn.cpp computes softplus(z) − t·z: inf − inf at z = +inf for 0 < t < 1, where the loss
-  // is +inf (PyTorch's BCEWithLogitsLoss gives inf), and where -O2's rewrite of
-  // bce(sigmoid(z), t), which its remark calls bce_with_logits, gives inf too.
+TEST_CASE("fixed: bce_with_logits is finite or +inf at infinite logits, at every level", "[passes][regression]") {
+  // ir/nn.cpp computed softplus(z) − t·z: inf − inf = NaN at z = +inf for t > 0, where the
+  // loss is +inf (PyTorch's BCEWithLogitsLoss gives inf), and 0·(−inf) at z = −inf, t = 0,
+  // where it is 0. Checked interpreted and JIT-compiled at -O0..-O2, the loss and ∂/∂z = σ(z) − t.
+  const double inf = std::numeric_limits<double>::infinity();
+  struct Case {
+    double z, t, loss, dz;
+  };
+  const Case cases[] = {{inf, 0.5, inf, 0.5},  {inf, 1, 0, 0},     {inf, 0, inf, 1},
+                        {-inf, 0.5, inf, -0.5}, {-inf, 0, 0, 0},    {-inf, 1, inf, -1},
+                        {0, 0.25, std::log(2.0), 0.25}};
   const char* text = "input z[1]\ninput t[1]\nloss = bce_with_logits(z, t)\n";
-  const std::vector<runtime::Tensor> in{{{1}, {std::numeric_limits<double>::infinity()}}, {{1}, {0.5}}};
-  CHECK(at_level(parse(text, ir::DType::F64), 0, in)[0].data[0] == std::numeric_limits<double>::infinity());
+  for (ir::DType dtype : {ir::DType::F64, ir::DType::F32})
+    for (int level = 0; level <= 2; ++level) {
+      passes::PipelineSpec spec;
+      spec.level = level;
+      passes::PassContext ctx;
+      ctx.wrt = {"z"};
+      const ir::Graph g = passes::PassManager(passes::build_pipeline(spec)).run(parse(text, dtype), ctx);
+      const runtime::TensorJit jit = runtime::TensorJit::compile(g);
+      for (const Case& c : cases) {
+        const std::vector<runtime::Tensor> in{{{1}, {c.z}}, {{1}, {c.t}}};
+        for (const auto& out : {runtime::interpret_tensors(g, in), jit.run(in)}) {
+          INFO("dtype " << ir::dtype_name(dtype) << " -O" << level << " z " << c.z << " t " << c.t);
+          CHECK(out[0].data[0] == Approx(c.loss).margin(1e-6));
+          CHECK(out[1].data[0] == Approx(c.dz).margin(1e-6));
+        }
+      }
+    }
 }
 
 TEST_CASE("fixed: add-zero keeps the sign of a -0 that a division then shows", "[passes][regression]") {
