@@ -36,9 +36,11 @@ bool divides_by_kept_sum(const Graph& g, const Node& root, const Bindings&) {
   return ir::keeps_dims(g, sum);
 }
 
-// max(−softplus(v), −100): the clamp bce puts on a log-probability that is now computed stably.
-bool is_bce_clamp(const Graph&, const Node& root, const Bindings&) {
-  return ir::group_name(root) == "bce";
+// max(−softplus(v), −100): the clamp bce puts on a log-probability that is now computed
+// stably. The −softplus is bce's own when it is in a bce call (the log-sigmoid rule gave it
+// the group of bce's log); a max the user wrote around a −softplus keeps its clamp.
+bool is_bce_clamp(const Graph& g, const Node& root, const Bindings&) {
+  return ir::group_name(g.group(root.inputs[0])) == "bce";
 }
 
 // ---- replacements ----
