@@ -43,20 +43,10 @@ def model():
                          nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
-def bench(batch, threads, reps, rep_time, warmup):
+def timed(step, reps, rep_time, warmup):
     """Like Google Benchmark's --benchmark_repetitions: `reps` runs of about `rep_time` seconds,
-    each timed call by itself; per run its mean and median, then the median of each over runs."""
-    torch.manual_seed(42)
-    net = model().float()
-    x = torch.randn(batch, 784)
-    y = torch.randint(0, 10, (batch,))
-
-    def step():
-        net.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(net(x), y)
-        loss.backward()
-        return loss
-
+    each timed call by itself; per run its mean and median, then the median of each over runs.
+    Shared with bench/fusion_torch.py."""
     for _ in range(warmup):
         step()
     t0 = time.perf_counter()
@@ -75,8 +65,6 @@ def bench(batch, threads, reps, rep_time, warmup):
         every += times
     every.sort()
     return {
-        "batch": batch,
-        "threads": threads,
         "median_ms": statistics.median(means),        # median over runs of each run's mean
         "iter_median_ms": statistics.median(medians),  # median over runs of each run's median
         "p10_ms": every[len(every) // 10],
@@ -84,6 +72,37 @@ def bench(batch, threads, reps, rep_time, warmup):
         "reps": reps,
         "iters_per_rep": iters,
     }
+
+
+def bench(batch, threads, reps, rep_time, warmup):
+    torch.manual_seed(42)
+    net = model().float()
+    x = torch.randn(batch, 784)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        net.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        return loss
+
+    return {"batch": batch, "threads": threads, **timed(step, reps, rep_time, warmup)}
+
+
+def at_each_thread_count(threads_csv, run):
+    """run(threads) at each count of "1,2": ATen's pool and OpenBLAS's both set to it, and
+    what each then reported added to the result. Shared with bench/fusion_torch.py."""
+    blas = openblas()
+    results = []
+    for threads in map(int, threads_csv.split(",")):
+        torch.set_num_threads(threads)
+        if blas is not None:
+            blas.openblas_set_num_threads(threads)
+        for r in run(threads):
+            r.update(torch_threads=torch.get_num_threads(),
+                     blas_threads=blas.openblas_get_num_threads() if blas is not None else None)
+            results.append(r)
+    return results
 
 
 def main():
@@ -94,17 +113,8 @@ def main():
     ap.add_argument("--rep-time", type=float, default=0.1, help="seconds per run (about)")
     ap.add_argument("--warmup", type=int, default=50)
     a = ap.parse_args()
-    blas = openblas()
-    results = []
-    for threads in map(int, a.threads.split(",")):
-        torch.set_num_threads(threads)
-        if blas is not None:
-            blas.openblas_set_num_threads(threads)
-        for batch in map(int, a.batches.split(",")):
-            r = bench(batch, threads, a.reps, a.rep_time, a.warmup)
-            r.update(torch_threads=torch.get_num_threads(),
-                     blas_threads=blas.openblas_get_num_threads() if blas is not None else None)
-            results.append(r)
+    results = at_each_thread_count(a.threads, lambda threads: [
+        bench(batch, threads, a.reps, a.rep_time, a.warmup) for batch in map(int, a.batches.split(","))])
     print(json.dumps({"torch": torch.__version__, "results": results}, indent=1))
 
 

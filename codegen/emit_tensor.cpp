@@ -24,33 +24,14 @@
 
 #include "codegen/internal.h"
 #include "codegen/tensor_emitter.h"
+#include "ir/builder.h"
 #include "ir/check.h"
 
 namespace gradc::codegen::detail {
 
 namespace tensor {
 
-int64_t count(const Dims& d) {
-  int64_t n = 1;
-  for (int64_t x : d) n *= x;
-  return n;
-}
-
-Dims strides_of(const Dims& d) {  // row-major
-  Dims s(d.size(), 1);
-  for (size_t i = d.size(); i-- > 1;) s[i - 1] = s[i] * d[i];
-  return s;
-}
-
-// Strides reading `from` as if broadcast to `to` (NumPy, right-aligned): 0 along the
-// axes `from` lacks or has as 1. The interpreter's rule, so broadcasting agrees by design.
-Dims broadcast_strides(const Dims& from, const Dims& to) {
-  Dims s(to.size(), 0);
-  const Dims own = strides_of(from);
-  const size_t off = to.size() - from.size();
-  for (size_t i = 0; i < from.size(); ++i) s[off + i] = from[i] == 1 ? 0 : own[i];
-  return s;
-}
+int64_t count(const Dims& d) { return ir::element_count(d); }
 
 // Drops unit axes and fuses an axis into the next inner one wherever every stride vector
 // is contiguous across the two: [64,256] + [64,256] becomes one loop of 16384, and
@@ -74,15 +55,6 @@ void fuse_axes(Dims& dims, std::vector<Dims>& strides) {
 }
 
 // ---- where each node's value lives ----
-
-// transpose(x) with only the last two axes swapped: what a GEMM's trans flag does.
-bool swaps_last_two(const Node& n) {
-  const size_t r = n.attr.size();
-  if (n.op != Op::Transpose || r < 2) return false;
-  for (size_t i = 0; i + 2 < r; ++i)
-    if (n.attr[i] != static_cast<int64_t>(i)) return false;
-  return n.attr[r - 2] == static_cast<int64_t>(r - 1) && n.attr[r - 1] == static_cast<int64_t>(r - 2);
-}
 
 // Nodes the outputs depend on: the rest is not computed.
 std::vector<bool> live_nodes(const ir::Graph& g) {
@@ -118,7 +90,7 @@ Plan make_plan(const ir::Graph& g, size_t elem) {
       const Slot& x = p.slots[n.inputs[0]];
       s.where = Where::Alias;
       s.alias = x.where == Where::Alias ? x.alias : n.inputs[0];
-    } else if (swaps_last_two(n) && only_matmul_users[id]) {
+    } else if (ir::swaps_last_two(n) && only_matmul_users[id]) {
       s.where = Where::Folded;
     } else {
       s.where = Where::Workspace;
@@ -509,8 +481,16 @@ void emit_node(Emitter& e, B& b, NodeId id) {
     case Op::ReduceMax: return emit_reduce(e, b, id);
     case Op::MatMul: return emit_matmul(e, b, id);
     case Op::OneHot: return emit_one_hot(e, b, id);
-    default: GRADC_UNREACHABLE("codegen: op without a tensor lowering");
+    // Inputs and constants are bound by the caller, elementwise ops and broadcasts were
+    // emitted above, stop_gradient aliases its operand, and decompose expands
+    // softmax_cross_entropy before codegen.
+    case Op::Input: case Op::Const: case Op::Broadcast: case Op::SoftmaxXent:
+#define OP(name, mnemonic, arity, kind) GRADC_ELEMENTWISE_CASE_##kind(name)
+#include "ir/ops.def"
+#undef OP
+      break;
   }
+  GRADC_UNREACHABLE("codegen: op without a tensor lowering");
 }
 
 Value* load_ptr(B& b, Value* array, size_t i) {

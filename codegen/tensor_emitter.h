@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codegen/internal.h"
+#include "ir/strides.h"
 
 namespace gradc::codegen::detail::tensor {
 
@@ -21,8 +22,8 @@ using B = llvm::IRBuilder<>;
 using Dims = std::vector<int64_t>;
 
 int64_t count(const Dims& d);
-Dims strides_of(const Dims& d);                          // row-major
-Dims broadcast_strides(const Dims& from, const Dims& to);  // 0 along stretched axes
+using ir::broadcast_strides;  // 0 along stretched axes (ir/strides.h, the interpreter's too)
+using ir::strides_of;         // row-major
 // Drops unit axes and merges neighbours contiguous in every stride vector.
 void fuse_axes(Dims& dims, std::vector<Dims>& strides);
 

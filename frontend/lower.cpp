@@ -277,7 +277,7 @@ NodeId Lowerer::grad(const AstNode& n) {
   b_.set_loc(n.name_loc);
   if (!declared_.count(n.name)) used_.try_emplace(n.name, n.name_loc);
   const NodeId wrt = b_.input(n.name);
-  const NodeId d = ir::append_gradients(g_, value_[n.a], {wrt}).front();
+  const NodeId d = ir::append_gradients(g_, value_[n.a], {wrt}).wrt.front();
   if (g_.size() > kMaxGraphNodes)
     fail(n.loc, fmt::format("the program's graph is too large (over {} nodes)", kMaxGraphNodes),
          {"each nested grad can multiply the size of the graph"});

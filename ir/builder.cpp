@@ -16,7 +16,6 @@ Node Builder::node(Op op, Role role) const {
   n.dtype = dtype_;
   n.loc = loc_;
   n.role = role;
-  n.group = group_;
   return n;
 }
 
@@ -30,14 +29,13 @@ NodeId Builder::input(std::string_view name, Shape shape, Role role) {
   Node n = node(Op::Input, role);
   n.name = std::string(name);
   n.shape = std::move(shape);
-  n.group.clear();
-  return g_.add(std::move(n));
+  return g_.add(std::move(n));  // an input belongs to no call
 }
 
 NodeId Builder::constant(double v) {
   Node n = node(Op::Const, Role::Const);
   n.value = v;
-  return g_.add(std::move(n));
+  return g_.add(std::move(n), group_);
 }
 
 NodeId Builder::make(Op op, const std::vector<NodeId>& operands) {
@@ -47,7 +45,7 @@ NodeId Builder::make(Op op, const std::vector<NodeId>& operands) {
   n.shape = g_[operands[0]].shape;
   for (size_t i = 1; i < operands.size(); ++i)
     n.shape = broadcast_shapes(mnemonic(op), n.shape, g_[operands[i]].shape, &g_.dim_names);
-  return g_.add(std::move(n));
+  return g_.add(std::move(n), group_);
 }
 
 NodeId Builder::unary(Op op, NodeId a) { return make(op, {a}); }
@@ -59,7 +57,7 @@ NodeId Builder::tensor_op(Op op, std::vector<NodeId> operands, Shape shape, std:
   n.inputs = std::move(operands);
   n.shape = std::move(shape);
   n.attr = std::move(attr);
-  return g_.add(std::move(n));
+  return g_.add(std::move(n), group_);
 }
 
 NodeId Builder::broadcast_to(NodeId a, Shape to) {
@@ -193,6 +191,14 @@ std::vector<int> reduced_axes(const Node& n) {
 
 bool keeps_dims(const Graph& g, const Node& n) {
   return g[n.inputs[0]].shape.rank() == n.shape.rank();
+}
+
+bool swaps_last_two(const Node& n) {
+  const size_t r = n.attr.size();
+  if (n.op != Op::Transpose || r < 2) return false;
+  for (size_t i = 0; i + 2 < r; ++i)
+    if (n.attr[i] != static_cast<int64_t>(i)) return false;
+  return n.attr[r - 2] == static_cast<int64_t>(r - 1) && n.attr[r - 1] == static_cast<int64_t>(r - 2);
 }
 
 }  // namespace gradc::ir

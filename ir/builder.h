@@ -90,5 +90,8 @@ class Builder {
 // The axes of a reduction node (Sum, ReduceMax), and whether it kept them.
 std::vector<int> reduced_axes(const Node& n);
 bool keeps_dims(const Graph& g, const Node& n);
+// A transpose that swaps only the last two axes: what a GEMM's trans flag does (fuse folds
+// it into the matmul, codegen passes the flag, init knows the param's fan-in from it).
+bool swaps_last_two(const Node& n);
 
 }  // namespace gradc::ir

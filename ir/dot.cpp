@@ -88,8 +88,14 @@ std::string_view operand_role(Op op, size_t i) {
     case Op::Div: return i < 2 ? kDiv[i] : "";
     case Op::Pow: return i < 2 ? kPow[i] : "";
     case Op::Select: return i < 3 ? kSel[i] : "";
-    default: return "";
+    case Op::Input: case Op::Const: case Op::Add: case Op::Mul: case Op::Max: case Op::Min: case Op::Neg:
+    case Op::Exp: case Op::Log: case Op::Log1p: case Op::Expm1: case Op::Sqrt: case Op::Sin: case Op::Cos:
+    case Op::Tan: case Op::Tanh: case Op::Erf: case Op::Sigmoid: case Op::Relu: case Op::Abs:
+    case Op::Softplus: case Op::Step: case Op::Sign: case Op::StopGrad: case Op::Broadcast: case Op::Reshape:
+    case Op::Transpose: case Op::Sum: case Op::ReduceMax: case Op::MatMul: case Op::OneHot:
+    case Op::SoftmaxXent: return "";  // one operand, or operands that commute
   }
+  return "";
 }
 
 // What the picture calls each node, and which output (if any) it is.
@@ -109,7 +115,7 @@ Naming name_nodes(const Graph& g, bool collapsed) {
   // A shared adjoint is named after the last forward node using it (∂f/∂f, not ∂f/∂h1).
   std::vector<NodeId> adjoint_of(g.size(), kNoNode);
   for (NodeId id = 0; id < g.size(); ++id)
-    if (g[id].adjoint < g.size() && g[id].role != Role::Backward) adjoint_of[g[id].adjoint] = id;
+    if (g.adjoint(id) < g.size() && g[id].role != Role::Backward) adjoint_of[g.adjoint(id)] = id;
   int h = 0, d = 0;
   for (NodeId id = 0; id < g.size(); ++id) {  // forward names first: adjoints refer to them
     const Node& n = g[id];
@@ -118,7 +124,7 @@ Naming name_nodes(const Graph& g, bool collapsed) {
     if (n.role == Role::Backward || (n.role == Role::Const && adjoint_of[id] != kNoNode)) continue;
     if (n.op == Op::Const) nm.name[id] = number(n.value);
     else if (!n.name.empty()) nm.name[id] = n.name;
-    else if (collapsed && !n.group.empty() && n.op != Op::Input) nm.name[id] = group_name(n);
+    else if (collapsed && !g.group(id).empty() && n.op != Op::Input) nm.name[id] = group_name(g.group(id));
     else if (!nm.output[id].empty() && nm.output[id] == nm.f) nm.name[id] = nm.f;  // not df/dz
     else nm.name[id] = fmt::format("h{}", ++h);
   }
@@ -181,9 +187,9 @@ std::vector<std::string> label_rows(const Graph& g, NodeId id, const Naming& nm,
                                html(g.type_string(id)),
                                n.init.empty() ? "" : " = " + html(n.init)));
   if (n.op != Op::Const && has_value(opts, id)) rows.push_back("= " + html(value_text(opts, id)));
-  if (n.adjoint != kNoNode && has_value(opts, n.adjoint) && n.role != Role::Backward)
+  if (g.adjoint(id) != kNoNode && has_value(opts, g.adjoint(id)) && n.role != Role::Backward)
     rows.push_back(fmt::format("<font color=\"#b03a2e\">∂{}/∂{} = {}</font>", html(nm.f),
-                               html(nm.name[id]), html(value_text(opts, n.adjoint))));
+                               html(nm.name[id]), html(value_text(opts, g.adjoint(id)))));
   if (!nm.output[id].empty() && !same_name(nm.output[id], nm.name[id]))
     rows.push_back(fmt::format("<i>output {}</i>", html(nm.output[id])));
   return rows;
@@ -292,20 +298,20 @@ void emit_input_column(std::string& out, const Graph& g) {
 std::map<std::string, std::vector<NodeId>> group_members(const Graph& g, const std::vector<bool>& backward) {
   std::map<std::string, std::vector<NodeId>> groups;
   for (NodeId id = 0; id < g.size(); ++id)
-    if (!backward[id] && !g[id].group.empty() && g[id].op != Op::Input) groups[g[id].group].push_back(id);
+    if (!backward[id] && !g.group(id).empty() && g[id].op != Op::Input) groups[g.group(id)].push_back(id);
   return groups;
 }
 
 // A collapsed call is one box: the node computing its result, labelled with the
 // call's name, its type and value.
 void emit_group_box(std::string& out, const Graph& g, NodeId last, const Naming& nm, const DotOptions& opts) {
-  std::vector<std::string> rows = {"<b>" + html(group_name(g[last])) + "</b>"};
+  std::vector<std::string> rows = {"<b>" + html(group_name(g.group(last))) + "</b>"};
   if (!g[last].shape.is_scalar())
     rows.push_back(fmt::format("<font point-size=\"10\" color=\"#666666\">{}</font>", html(g.type_string(last))));
   if (has_value(opts, last)) rows.push_back("= " + html(value_text(opts, last)));
-  if (g[last].adjoint != kNoNode && has_value(opts, g[last].adjoint))
+  if (g.adjoint(last) != kNoNode && has_value(opts, g.adjoint(last)))
     rows.push_back(fmt::format("<font color=\"#b03a2e\">∂{}/∂{} = {}</font>", html(nm.f), html(nm.name[last]),
-                               html(value_text(opts, g[last].adjoint))));
+                               html(value_text(opts, g.adjoint(last)))));
   fmt::format_to(std::back_inserter(out), "  n{} [shape=box3d, style=filled, fillcolor=\"#fcf3cf\", "
                  "color=\"#7d6608\"{}, label={}];\n", last,
                  nm.output[last].empty() ? "" : ", peripheries=2", html_label(rows));
@@ -364,7 +370,7 @@ std::string to_dot(const Graph& g, const DotOptions& opts) {
       continue;
     }
     fmt::format_to(std::back_inserter(out), "  subgraph cluster_{} {{\n    label=\"{}\"; labeljust=l; fontsize=11; "
-                   "style=\"rounded,dashed\"; color=\"#b7950b\";\n", cluster++, group_name(g[members.back()]));
+                   "style=\"rounded,dashed\"; color=\"#b7950b\";\n", cluster++, group_name(g.group(members.back())));
     for (NodeId id : members) emit_node(out, g, id, nm, opts, "    ");
     out += "  }\n";
   }

@@ -38,7 +38,7 @@ std::vector<bool> nodes_needing_adjoints(const Graph& g, NodeId y, const std::ve
 
 }  // namespace
 
-std::vector<NodeId> append_gradients(Graph& g, NodeId y, const std::vector<NodeId>& wrt, NodeId seed) {
+Gradients append_gradients(Graph& g, NodeId y, const std::vector<NodeId>& wrt, NodeId seed) {
   GRADC_ASSERT(y < g.size(), "gradients: output out of range");
   const std::vector<bool> needs = nodes_needing_adjoints(g, y, wrt);
   std::vector<NodeId> adjoint(y + 1, kNoNode);
@@ -50,7 +50,6 @@ std::vector<NodeId> append_gradients(Graph& g, NodeId y, const std::vector<NodeI
 
   for (NodeId id = y + 1; id-- > 0;) {
     if (adjoint[id] == kNoNode) continue;
-    g[id].adjoint = adjoint[id];
     // Copies, not references: the rule appends to g, which may move its nodes.
     const Op op = g[id].op;
     const std::vector<NodeId> operands = g[id].inputs;
@@ -77,7 +76,12 @@ std::vector<NodeId> append_gradients(Graph& g, NodeId y, const std::vector<NodeI
   for (NodeId w : wrt)
     grads.push_back(w <= y && adjoint[w] != kNoNode ? adjoint[w]
                                                     : b.broadcast_to(b.constant(0), g[w].shape));
-  return grads;
+  return {std::move(grads), std::move(adjoint)};
+}
+
+void record_adjoints(Graph& g, const Gradients& grads) {
+  for (NodeId id = 0; id < grads.adjoint.size(); ++id)
+    if (grads.adjoint[id] != kNoNode) g.set_adjoint(id, grads.adjoint[id]);
 }
 
 std::vector<std::string> default_wrt(const Graph& g) {

@@ -11,13 +11,21 @@ std::string to_string(const Shape& s) {
   return fmt::format("[{}]", fmt::join(s.dims, ","));
 }
 
-NodeId Graph::add(Node n) {
+NodeId Graph::add(Node n, std::string group) {
   const auto id = size();
   GRADC_ASSERT(static_cast<int>(n.inputs.size()) == arity(n.op), "wrong operand count");
   for (NodeId in : n.inputs) GRADC_ASSERT(in < id, "operand defined after its user");
   if (n.op == Op::Input) inputs_.push_back(id);
   nodes_.push_back(std::move(n));
+  groups_.push_back(std::move(group));
+  adjoints_.push_back(kNoNode);
   return id;
+}
+
+void Graph::reserve(size_t nodes) {
+  nodes_.reserve(nodes);
+  groups_.reserve(nodes);
+  adjoints_.reserve(nodes);
 }
 
 NodeId Graph::find_input(std::string_view name) const {
@@ -26,7 +34,7 @@ NodeId Graph::find_input(std::string_view name) const {
   return kNoNode;
 }
 
-std::string group_name(const Node& n) { return n.group.substr(0, n.group.rfind('#')); }
+std::string group_name(std::string_view group) { return std::string(group.substr(0, group.rfind('#'))); }
 
 std::string Graph::type_string(NodeId id) const {
   return fmt::format("{}{}", dtype_name(nodes_[id].dtype), to_string(nodes_[id].shape, &dim_names));

@@ -35,18 +35,16 @@ struct Node {
   std::string name;             // Input: its name; others: the user's binding (a, b, f) if any
   SourceLoc loc;                // where the user wrote it; backward nodes: their forward node's
   Role role = Role::Forward;
-  NodeId adjoint = kNoNode;     // set by autodiff: the node holding d(output)/d(this)
   std::vector<int64_t> attr;    // Tensor ops: axes, permutation or class count (ir/ops.def)
   bool integer = false;         // Input: holds integers (class labels), never differentiated
   std::string init;             // Param: its initialiser as written ("he()"), for training
-  std::string group;            // the composite or function call this node belongs to ("softmax")
 
   bool operator==(const Node&) const = default;
 };
 
-// The name of the call a node belongs to, as the user wrote it: "softmax" for the
-// group "softmax#3" (each call is its own instance; see ir/nn.h GroupScope).
-std::string group_name(const Node& n);
+// The name of a call as the user wrote it: "softmax" for the group "softmax#3" (each call
+// is its own instance; see ir/nn.h GroupScope).
+std::string group_name(std::string_view group);
 
 // A named result of the graph: the program's value, a gradient, a Hessian entry.
 struct Output {
@@ -58,8 +56,8 @@ struct Output {
 
 class Graph {
  public:
-  NodeId add(Node n);  // checks the operand-order invariant
-  void reserve(size_t nodes) { nodes_.reserve(nodes); }
+  NodeId add(Node n, std::string group = {});  // checks the operand-order invariant
+  void reserve(size_t nodes);
 
   const Node& operator[](NodeId id) const { return nodes_[id]; }
   Node& operator[](NodeId id) { return nodes_[id]; }
@@ -80,10 +78,23 @@ class Graph {
   std::vector<Kernel> kernels;
   MemoryPlan memory;
 
-  // Same nodes in the same order, same outputs, same kernels and memory plan (what "a pass
-  // changed nothing" means).
+  // Two side tables, one entry per node, for the pictures (ir/dot.h) and the printed IR;
+  // kept off Node because only they and a few rules read them, never the arithmetic.
+  // group(id): the composite or function call the node came from ("softmax#3", ir/nn.h
+  // GroupScope; "" for none), set as the node is added; passes keep it where a node maps
+  // to one node and give a rewrite's new nodes the group of the node they replace
+  // (passes/rewriter.h). adjoint(id): the node holding d(output)/d(id), kNoNode for none,
+  // recorded by the autodiff pass from the map append_gradients returns (ir/gradients.h).
+  const std::string& group(NodeId id) const { return groups_[id]; }
+  void set_group(NodeId id, std::string group) { groups_[id] = std::move(group); }
+  NodeId adjoint(NodeId id) const { return adjoints_[id]; }
+  void set_adjoint(NodeId id, NodeId holder) { adjoints_[id] = holder; }
+
+  // Same nodes in the same order, side tables, outputs, kernels and memory plan (what "a
+  // pass changed nothing" means).
   bool operator==(const Graph& o) const {
-    return nodes_ == o.nodes_ && outputs == o.outputs && kernels == o.kernels && memory == o.memory;
+    return nodes_ == o.nodes_ && groups_ == o.groups_ && adjoints_ == o.adjoints_ && outputs == o.outputs &&
+           kernels == o.kernels && memory == o.memory;
   }
 
   // "f32[B,784]": a node's type with its dims named.
@@ -92,6 +103,8 @@ class Graph {
  private:
   std::vector<Node> nodes_;
   std::vector<NodeId> inputs_;
+  std::vector<std::string> groups_;
+  std::vector<NodeId> adjoints_;
 };
 
 }  // namespace gradc::ir

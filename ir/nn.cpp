@@ -74,11 +74,22 @@ NodeId bce(Builder& b, NodeId p, NodeId t) {
   return b.neg(b.mean(ll));
 }
 
-// softplus(z) − t·z = −[t·ln σ(z) + (1−t)·ln(1−σ(z))], stable for any z.
+// w·v, except 0 where w = 0 whatever v is: a target of exactly 0 or 1 takes nothing from
+// the class it rules out, even at an infinite logit (0·∞ is NaN; cross-entropy's 0·ln 0 = 0).
+NodeId weighted(Builder& b, NodeId w, NodeId v) {
+  const NodeId zero = b.constant(0);
+  return b.mul(w, b.select(b.binary(Op::Ge, zero, b.unary(Op::Abs, w)), zero, v));
+}
+
+// −[t·ln σ(z) + (1−t)·ln(1−σ(z))] = t·softplus(−z) + (1−t)·softplus(z), finite for every
+// finite z, and at z = ±∞ the limit (+∞, or 0 for the target that agrees). Not the shorter
+// softplus(z) − t·z: that is ∞ − ∞ = NaN at z = +∞ for t > 0. Its gradient is σ(z) − t.
 NodeId bce_with_logits(Builder& b, NodeId z, NodeId t) {
   same_shape(b, "bce_with_logits", z, t);
   GroupScope g(b, "bce_with_logits");
-  return b.mean(b.sub(b.unary(Op::Softplus, z), b.mul(t, z)));
+  const NodeId positive = weighted(b, t, b.unary(Op::Softplus, b.neg(z)));
+  const NodeId negative = weighted(b, b.sub(b.constant(1), t), b.unary(Op::Softplus, z));
+  return b.mean(b.add(positive, negative));
 }
 
 NodeId cross_entropy(Builder& b, NodeId logits, NodeId labels) {

@@ -3,7 +3,7 @@
 // tinygrad's lesson: a small set of primitives, everything else composed. Each
 // function here is a few builder calls; autodiff differentiates the pieces, so
 // none needs a hand-written backward (and second order works). The nodes each
-// function makes carry its name in Node::group, so pictures can draw them as one box.
+// function makes carry its name as their Graph::group, so pictures can draw them as one box.
 //
 // Conventions follow PyTorch's defaults, so results compare one to one:
 // mse and bce average over all elements, cross_entropy over the batch.

@@ -25,7 +25,7 @@ using AdjointOf = std::vector<std::vector<NodeId>>;
 AdjointOf adjoint_of(const Graph& g) {
   AdjointOf of(g.size());
   auto link = [&](NodeId id) {
-    if (g[id].adjoint != kNoNode && g[id].adjoint < g.size()) of[g[id].adjoint].push_back(id);
+    if (g.adjoint(id) != kNoNode && g.adjoint(id) < g.size()) of[g.adjoint(id)].push_back(id);
   };
   for (NodeId id : g.inputs()) link(id);
   for (NodeId id = 0; id < g.size(); ++id)
@@ -53,7 +53,7 @@ std::string notes(const Graph& g, NodeId id, const AdjointOf& of, const ValueNam
   std::vector<std::string> refs;
   for (NodeId fwd : of[id]) refs.push_back(names[fwd]);
   if (!refs.empty()) parts.push_back(fmt::format("adjoint of {}", fmt::join(refs, ", ")));
-  if (!n.group.empty()) parts.push_back("in " + text::name_text(n.group));
+  if (!g.group(id).empty()) parts.push_back("in " + text::name_text(g.group(id)));
   return parts.empty() ? "" : fmt::format("  # {}", fmt::join(parts, ", "));
 }
 

@@ -199,9 +199,10 @@ class Parser {
     r_.expect(':', "before the node's type");
     type(n);
     check_operand_types(n, operand_at);
-    apply_node_notes(n, notes());
+    const Notes node_notes = notes();
+    apply_node_notes(n, node_notes);
     r_.end_of_line();
-    values_[label.key()] = add_verified(std::move(n), op_at);
+    values_[label.key()] = add_verified(std::move(n), node_notes.group.value_or(""), op_at);
   }
 
   Op op(const std::string& mnemonic, size_t at) const {
@@ -263,8 +264,8 @@ class Parser {
     }
   }
 
-  NodeId add_verified(Node n, size_t at) {
-    const NodeId id = g_.add(std::move(n));  // arity and operand order are checked already
+  NodeId add_verified(Node n, std::string group, size_t at) {
+    const NodeId id = g_.add(std::move(n), std::move(group));  // arity and operand order are checked already
     if (auto errs = verify_node(g_, id); !errs.empty()) r_.fail_at(at, without_node_prefix(errs.front()));
     return id;
   }
@@ -316,14 +317,13 @@ class Parser {
   void apply_node_notes(Node& n, const Notes& notes) {
     if (notes.name) n.name = *notes.name;
     if (notes.role) n.role = *notes.role;
-    if (notes.group) n.group = *notes.group;
     for (const auto& [key, at] : notes.adjoint_of) pending_adjoints_.push_back({g_.size(), key, at});
   }
 
   void apply_input_notes(NodeId id, const Notes& notes) {
     if (notes.name || notes.role)
       r_.fail("an input's notes may only say 'adjoint of' and 'in' (its name and role are declared)");
-    if (notes.group) g_[id].group = *notes.group;
+    if (notes.group) g_.set_group(id, *notes.group);
     for (const auto& [key, at] : notes.adjoint_of) pending_adjoints_.push_back({id, key, at});
   }
 
@@ -349,9 +349,8 @@ class Parser {
     for (const PendingAdjoint& p : pending_adjoints_) {
       const auto it = values_.find(p.key);
       if (it == values_.end()) r_.fail_at(p.at, fmt::format("unknown value %{} after 'adjoint of'", p.key));
-      Node& of = g_[it->second];
-      if (of.adjoint != kNoNode) r_.fail_at(p.at, fmt::format("%{} has a second adjoint", p.key));
-      of.adjoint = p.holder;
+      if (g_.adjoint(it->second) != kNoNode) r_.fail_at(p.at, fmt::format("%{} has a second adjoint", p.key));
+      g_.set_adjoint(it->second, p.holder);
     }
   }
 

@@ -77,8 +77,8 @@ void check_node(const Graph& g, NodeId id, std::vector<std::string>& errs) {
   if (static_cast<int>(n.inputs.size()) == arity(n.op) && std::all_of(n.inputs.begin(), n.inputs.end(), [&](NodeId in) { return in < id; }))
     verify_shape(g, id, errs);
   if (n.op == Op::Input && n.name.empty()) errs.push_back(fmt::format("node {}: unnamed input", id));
-  if (n.adjoint != kNoNode && n.adjoint >= g.size())
-    errs.push_back(fmt::format("node {}: adjoint {} out of range", id, n.adjoint));
+  if (g.adjoint(id) != kNoNode && g.adjoint(id) >= g.size())
+    errs.push_back(fmt::format("node {}: adjoint {} out of range", id, g.adjoint(id)));
 }
 
 // An output written over an input: both exist, same type, and each at most one pair (two

@@ -24,9 +24,10 @@ NodeId find_wrt(const Graph& g, const std::string& name) {
 void append_second_order(Graph& g, const std::string& f, const std::vector<std::string>& names,
                          const std::vector<NodeId>& wrt, const std::vector<NodeId>& grads) {
   for (size_t i = 0; i < names.size(); ++i) {
-    std::vector<NodeId> second = append_gradients(g, grads[i], wrt);
+    const ir::Gradients second = append_gradients(g, grads[i], wrt);
+    ir::record_adjoints(g, second);
     for (size_t j = 0; j < names.size(); ++j)
-      g.outputs.push_back({fmt::format("d2{}/d{}d{}", f, names[i], names[j]), second[j]});
+      g.outputs.push_back({fmt::format("d2{}/d{}d{}", f, names[i], names[j]), second.wrt[j]});
   }
 }
 
@@ -41,7 +42,11 @@ Graph run_autodiff(const Graph& in, PassContext& ctx) {
   std::vector<NodeId> wrt;
   for (const std::string& name : names) wrt.push_back(find_wrt(in, name));
   const NodeId seed = ctx.seed.empty() ? kNoNode : find_wrt(in, ctx.seed);
-  const std::vector<NodeId> grads = append_gradients(g, f.id, wrt, seed);
+  // The adjoints are kept in the graph's side table for the pictures and the printed IR
+  // (every node shows ∂f/∂node); the rewriter carries them through later passes.
+  const ir::Gradients sweep = append_gradients(g, f.id, wrt, seed);
+  ir::record_adjoints(g, sweep);
+  const std::vector<NodeId>& grads = sweep.wrt;
   for (size_t i = 0; i < grads.size(); ++i)
     g.outputs.push_back({fmt::format("d{}/d{}", f.name, names[i]), grads[i]});
   if (ctx.order == 2) append_second_order(g, f.name, names, wrt, grads);

@@ -39,7 +39,7 @@ ir::Graph run_decompose(const ir::Graph& in, PassContext& ctx) {
     ir::Builder b(rw.out(), n.dtype);
     b.set_loc(n.loc);
     b.set_role(n.role);
-    b.set_group(n.group.empty() ? "cross_entropy#d" + std::to_string(id) : n.group);
+    b.set_group(in.group(id).empty() ? "cross_entropy#d" + std::to_string(id) : in.group(id));
     rw.map_to(id, expand_softmax_cross_entropy(b, n));
     ++expanded;
   }

@@ -31,6 +31,7 @@
 // a cost model (see softmax's exp, stored by the kernel of its row sum).
 #include "passes/fuse.h"
 
+#include "ir/builder.h"
 #include "ir/check.h"
 
 #include <algorithm>
@@ -223,14 +224,6 @@ void place_loop_op(const ir::Graph& g, Partition& p, NodeId id) {
   else p.start(id, is_reduction(g[id].op) ? KernelKind::Reduce : KernelKind::Elementwise, domain_of(g, id));
 }
 
-bool swaps_last_two(const ir::Node& n) {
-  const size_t r = n.attr.size();
-  if (n.op != Op::Transpose || r < 2) return false;
-  for (size_t i = 0; i + 2 < r; ++i)
-    if (n.attr[i] != static_cast<int64_t>(i)) return false;
-  return n.attr[r - 2] == static_cast<int64_t>(r - 1) && n.attr[r - 1] == static_cast<int64_t>(r - 2);
-}
-
 struct Uses {
   std::vector<bool> live, output, only_matmul, non_loop_user;
   std::vector<uint32_t> reads;  // operand slots of live nodes that read it
@@ -268,7 +261,7 @@ void place_other(const ir::Graph& g, const Uses& u, Partition& p, NodeId id) {
       if (!join(g, p, id)) p.start(id, KernelKind::View, n.shape);
       return;
     case Op::Transpose: {
-      const bool folded = swaps_last_two(n) && u.only_matmul[id] && !u.output[id];
+      const bool folded = ir::swaps_last_two(n) && u.only_matmul[id] && !u.output[id];
       p.start(id, folded ? KernelKind::View : KernelKind::Transpose, n.shape);
       return;
     }

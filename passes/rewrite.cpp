@@ -16,12 +16,11 @@ ir::Graph sweep(const ir::Graph& in, const NodeRewrite& rewrite, int& rewritten)
   for (ir::NodeId id = 0; id < in.size(); ++id) {
     ir::Node n = in[id];
     for (ir::NodeId& x : n.inputs) x = rw.map(x);
-    n.adjoint = ir::kNoNode;
-    if (std::optional<ir::NodeId> r = rewrite(rw.out(), n)) {
+    if (std::optional<ir::NodeId> r = rewrite(rw.out(), n, in.group(id))) {
       rw.map_to(id, *r);
       ++rewritten;
     } else {
-      rw.map_to(id, rw.add(std::move(n)));
+      rw.map_to(id, rw.add(std::move(n), in.group(id)));
     }
   }
   return std::move(rw).finish();
@@ -61,7 +60,8 @@ ir::Graph rewrite_to_fixpoint(const ir::Graph& in, const NodeRewrite& rewrite, i
   return g;
 }
 
-std::optional<ir::NodeId> apply_rules(ir::Graph& out, const ir::Node& n, RuleSet set, PassContext& ctx) {
+std::optional<ir::NodeId> apply_rules(ir::Graph& out, const ir::Node& n, const std::string& group, RuleSet set,
+                                      PassContext& ctx) {
   for (const RewriteRule& rule : rewrite_rules()) {
     if (rule.set != set || rule.from.op != n.op) continue;
     ir::Bindings b;
@@ -69,7 +69,7 @@ std::optional<ir::NodeId> apply_rules(ir::Graph& out, const ir::Node& n, RuleSet
     ir::Builder builder(out, n.dtype);
     builder.set_loc(n.loc);
     builder.set_role(n.role);
-    builder.set_group(n.group);
+    builder.set_group(group);
     const ir::NodeId r = rule.to(builder, n, b);
     if (!(out[r].shape == n.shape) || out[r].dtype != n.dtype) continue;  // a dropped broadcast: keep n
     if (!rule.remark.empty()) ctx.remarks.push_back({n.loc, remark_text(out, rule.remark, b)});

@@ -14,9 +14,10 @@
 
 namespace gradc::passes {
 
-// What a node (its operands already in `out`) becomes: the id of a node in `out`,
-// or nullopt to keep a copy of it.
-using NodeRewrite = std::function<std::optional<ir::NodeId>(ir::Graph& out, const ir::Node& n)>;
+// What a node (its operands already in `out`; `group` its Graph::group) becomes: the id of
+// a node in `out`, or nullopt to keep a copy of it. Nodes it adds should be in `group`.
+using NodeRewrite =
+    std::function<std::optional<ir::NodeId>(ir::Graph& out, const ir::Node& n, const std::string& group)>;
 
 // Sweeps to a fixed point; `rewritten` counts the replacements made. Nodes a
 // replacement left unused stay, for `dce` to drop.
@@ -24,6 +25,7 @@ ir::Graph rewrite_to_fixpoint(const ir::Graph& in, const NodeRewrite& rewrite, i
 
 // The first rule of `set` that matches n, applied: its replacement's id in `out`.
 // Stabilising rules add a remark to ctx at n's source position.
-std::optional<ir::NodeId> apply_rules(ir::Graph& out, const ir::Node& n, RuleSet set, PassContext& ctx);
+std::optional<ir::NodeId> apply_rules(ir::Graph& out, const ir::Node& n, const std::string& group, RuleSet set,
+                                      PassContext& ctx);
 
 }  // namespace gradc::passes

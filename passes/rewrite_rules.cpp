@@ -36,9 +36,11 @@ bool divides_by_kept_sum(const Graph& g, const Node& root, const Bindings&) {
   return ir::keeps_dims(g, sum);
 }
 
-// max(−softplus(v), −100): the clamp bce puts on a log-probability that is now computed stably.
-bool is_bce_clamp(const Graph&, const Node& root, const Bindings&) {
-  return ir::group_name(root) == "bce";
+// max(−softplus(v), −100): the clamp bce puts on a log-probability that is now computed
+// stably. The −softplus is bce's own when it is in a bce call (the log-sigmoid rule gave it
+// the group of bce's log); a max the user wrote around a −softplus keeps its clamp.
+bool is_bce_clamp(const Graph& g, const Node& root, const Bindings&) {
+  return ir::group_name(g.group(root.inputs[0])) == "bce";
 }
 
 // ---- replacements ----
@@ -81,14 +83,18 @@ NodeId log_one_minus_sigmoid(Builder& b, const Node&, const Bindings& v) {
   return b.neg(b.unary(Op::Softplus, v[0]));
 }
 
+// Whether s is z − stop_gradient(max z), softmax's own max-shift (ir/nn.cpp).
+bool is_max_shifted(const Graph& g, NodeId s) {
+  const Node& n = g[s];
+  if (n.op != Op::Sub || g[n.inputs[1]].op != Op::StopGrad) return false;
+  const Node& max = g[g[n.inputs[1]].inputs[0]];
+  return max.op == Op::ReduceMax && max.inputs[0] == n.inputs[0];
+}
+
 // t − max(t) along the axes, the max a constant to autodiff (as ir/nn.cpp's softmax): t
 // itself when it is already shifted so.
 NodeId shifted(Builder& b, NodeId t, const std::vector<int>& axes) {
-  const Graph& g = b.graph();
-  const Node& n = g[t];
-  if (n.op == Op::Sub && g[n.inputs[1]].op == Op::StopGrad &&
-      g[g[n.inputs[1]].inputs[0]].op == Op::ReduceMax && g[g[n.inputs[1]].inputs[0]].inputs[0] == n.inputs[0])
-    return t;
+  if (is_max_shifted(b.graph(), t)) return t;
   return b.sub(t, b.stop_gradient(b.reduce_max(t, axes, /*keepdims=*/true)));
 }
 
@@ -114,13 +120,7 @@ bool is_cross_entropy_of_log_softmax(const Graph& g, const Node& root, const Bin
 }
 
 // The logits under a max-shift s = z − max z (softmax's own), or s itself.
-NodeId unshifted(const Graph& g, NodeId s) {
-  const Node& n = g[s];
-  if (n.op == Op::Sub && g[n.inputs[1]].op == Op::StopGrad && g[g[n.inputs[1]].inputs[0]].op == Op::ReduceMax &&
-      g[g[n.inputs[1]].inputs[0]].inputs[0] == n.inputs[0])
-    return n.inputs[0];
-  return s;
-}
+NodeId unshifted(const Graph& g, NodeId s) { return is_max_shifted(g, s) ? g[s].inputs[0] : s; }
 
 // −Σ y·log_softmax(z) = softmax_cross_entropy(z, y): one node whose gradient autodiff takes
 // from its own rule, softmax(z)·Σy − y (ŷ − y for one-hot y), not through the quotient.

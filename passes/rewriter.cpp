@@ -15,8 +15,8 @@ Rewriter::Rewriter(const ir::Graph& in, bool interning)
   out_.dim_names = in.dim_names;  // symbolic dims keep their names (B) through every pass
 }
 
-NodeId Rewriter::add(ir::Node n) {
-  if (!interning_ || n.op == ir::Op::Input) return out_.add(std::move(n));
+NodeId Rewriter::add(ir::Node n, std::string group) {
+  if (!interning_ || n.op == ir::Op::Input) return out_.add(std::move(n), std::move(group));
   Key key{n.op, n.dtype, n.inputs, std::bit_cast<uint64_t>(n.value), n.shape.dims, n.attr};
   auto [it, fresh] = interned_.try_emplace(key, ir::kNoNode);
   if (!fresh) {
@@ -25,7 +25,7 @@ NodeId Rewriter::add(ir::Node n) {
     if (kept.name.empty()) kept.name = n.name;  // keep the user's name for the picture
     return it->second;
   }
-  return it->second = out_.add(std::move(n));
+  return it->second = out_.add(std::move(n), std::move(group));
 }
 
 NodeId Rewriter::copy(NodeId old) {
@@ -34,8 +34,7 @@ NodeId Rewriter::copy(NodeId old) {
     GRADC_ASSERT(map_[in] != ir::kNoNode, "rewriter: operand not mapped yet");
     in = map_[in];
   }
-  n.adjoint = ir::kNoNode;  // remapped in finish(): it may point forward
-  return map_[old] = add(std::move(n));
+  return map_[old] = add(std::move(n), in_.group(old));  // adjoints: remapped in finish()
 }
 
 void Rewriter::map_to(NodeId old, NodeId new_id) {
@@ -50,9 +49,9 @@ ir::Graph Rewriter::finish() && {
   // Inputs and outputs keep their order through every rewrite: so do the in-place pairs.
   out_.memory.output_aliases = in_.memory.output_aliases;
   for (NodeId old = 0; old < in_.size(); ++old) {
-    NodeId adj = in_[old].adjoint, now = map_[old];
+    NodeId adj = in_.adjoint(old), now = map_[old];
     if (adj == ir::kNoNode || now == ir::kNoNode || map_[adj] == ir::kNoNode) continue;
-    if (out_[now].adjoint == ir::kNoNode) out_[now].adjoint = map_[adj];
+    if (out_.adjoint(now) == ir::kNoNode) out_.set_adjoint(now, map_[adj]);
   }
   return std::move(out_);
 }

@@ -5,6 +5,10 @@
 // the output. The order invariant then holds by construction, and outputs and
 // adjoint links follow their nodes. With interning on, a copy whose op, type,
 // operands and constant equal an earlier node's returns that node instead: CSE.
+// Groups (Graph::group, the call a node came from): a copy keeps its node's; a node
+// merged into an earlier one keeps the earlier one's; a node added by a pass has the group
+// the pass gives it (a rewrite gives its new nodes the group of the node they replace,
+// passes/rewrite.cpp), so a call's box in the pictures still holds what computes it.
 #pragma once
 
 #include <map>
@@ -24,7 +28,7 @@ class Rewriter {
 
   ir::NodeId copy(ir::NodeId old);                    // with operands remapped
   void map_to(ir::NodeId old, ir::NodeId new_id);     // old's value is new_id's
-  ir::NodeId add(ir::Node n);                         // a new node (interned if on)
+  ir::NodeId add(ir::Node n, std::string group = {});  // a new node (interned if on)
   int merged() const { return merged_; }
 
   ir::Graph finish() &&;

@@ -42,16 +42,16 @@ ir::Graph run_simplify(const ir::Graph& in, PassContext& ctx) {
   int rewritten = 0;
   ir::Graph g = rewrite_to_fixpoint(
       in,
-      [&](ir::Graph& out, const ir::Node& n) -> std::optional<ir::NodeId> {
+      [&](ir::Graph& out, const ir::Node& n, const std::string& group) -> std::optional<ir::NodeId> {
         if (std::optional<double> v = fold(out, n)) {
           ir::Node c = n;
           c.op = ir::Op::Const;
           c.inputs.clear();
           c.value = *v;
           c.role = ir::Role::Const;
-          return out.add(std::move(c));
+          return out.add(std::move(c), group);
         }
-        return apply_rules(out, n, RuleSet::Exact, ctx);
+        return apply_rules(out, n, group, RuleSet::Exact, ctx);
       },
       rewritten);
   ctx.stats["simplify.rewritten"] += rewritten;

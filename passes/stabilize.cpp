@@ -20,7 +20,10 @@ namespace gradc::passes {
 ir::Graph run_stabilize(const ir::Graph& in, PassContext& ctx) {
   int rewritten = 0;
   ir::Graph g = rewrite_to_fixpoint(
-      in, [&](ir::Graph& out, const ir::Node& n) { return apply_rules(out, n, RuleSet::Stabilizing, ctx); },
+      in,
+      [&](ir::Graph& out, const ir::Node& n, const std::string& group) {
+        return apply_rules(out, n, group, RuleSet::Stabilizing, ctx);
+      },
       rewritten);
   ctx.stats["stabilize.rewritten"] += rewritten;
   if (rewritten == 0) return g;

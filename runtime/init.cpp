@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "ir/builder.h"
+
 namespace gradc::runtime {
 
 namespace {
@@ -61,13 +63,6 @@ Tensor filled(const std::vector<int64_t>& shape, size_t n, auto value) {
   return t;
 }
 
-bool swaps_last_two(const ir::Node& t) {
-  const size_t r = t.attr.size();
-  for (size_t i = 0; i + 2 < r; ++i)
-    if (t.attr[i] != static_cast<int64_t>(i)) return false;
-  return r >= 2 && t.attr[r - 2] == static_cast<int64_t>(r - 1) && t.attr[r - 1] == static_cast<int64_t>(r - 2);
-}
-
 }  // namespace
 
 Fans param_fans(const ir::Graph& g, ir::NodeId param) {
@@ -78,7 +73,7 @@ Fans param_fans(const ir::Graph& g, ir::NodeId param) {
       if (g[id].op != ir::Op::MatMul) continue;
       for (size_t side = 0; side < 2; ++side) {
         const ir::NodeId x = g[id].inputs[side];
-        const bool transposed = g[x].op == ir::Op::Transpose && g[x].inputs[0] == param && swaps_last_two(g[x]);
+        const bool transposed = g[x].op == ir::Op::Transpose && g[x].inputs[0] == param && ir::swaps_last_two(g[x]);
         if (x != param && !transposed) continue;
         // x @ W contracts W's rows; W @ x its columns; a transpose trades the two
         const bool contracts_rows = (side == 1) != transposed;

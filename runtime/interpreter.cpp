@@ -11,6 +11,7 @@
 
 #include "ir/check.h"
 #include "ir/rules.h"
+#include "ir/strides.h"
 
 namespace gradc::runtime {
 
@@ -20,28 +21,9 @@ using ir::Node;
 using ir::Op;
 using Dims = std::vector<int64_t>;
 
-int64_t count(const Dims& d) {
-  int64_t n = 1;
-  for (int64_t x : d) n *= x;
-  return n;
-}
-
-// Row-major strides of `d`.
-Dims strides_of(const Dims& d) {
-  Dims s(d.size(), 1);
-  for (size_t i = d.size(); i-- > 1;) s[i - 1] = s[i] * d[i];
-  return s;
-}
-
-// Strides for reading a tensor of shape `from` as if broadcast to rank-`rank`
-// `to`: right-aligned, 0 along axes `from` lacks or has as 1.
-Dims broadcast_strides(const Dims& from, const Dims& to) {
-  Dims s(to.size(), 0);
-  const Dims own = strides_of(from);
-  const size_t off = to.size() - from.size();
-  for (size_t i = 0; i < from.size(); ++i) s[off + i] = from[i] == 1 ? 0 : own[i];
-  return s;
-}
+int64_t count(const Dims& d) { return ir::element_count(d); }
+using ir::broadcast_strides;  // ir/strides.h: codegen reads broadcast operands by the same rule
+using ir::strides_of;
 
 // Calls f(offsets...) for every index of `shape` in row-major order, with one
 // running offset per stride vector.

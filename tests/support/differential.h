@@ -50,6 +50,15 @@ struct CheckResult {
 
 CheckResult check_program(const RandomProgram& p, const CheckOptions& o = {});
 
+// Whether `got` is `want` to within rounding: within rtol of |want| + scale (scale: the
+// output's largest value), or at most `floor` apart (cancellation_floor). NaN matches only
+// NaN, an infinity only itself.
+bool within_rounding(double got, double want, double rtol, double scale, double floor);
+
+// The absolute difference rounding can leave in an output that cancels, given the largest
+// finite value among the nodes it was computed from (differential.cpp says why 1024 ε).
+double cancellation_floor(ir::DType t, double cone_scale);
+
 // The seed, kind, dtype, text and IR of a program: what a failure report starts with.
 std::string describe(const RandomProgram& p);
 

@@ -540,19 +540,10 @@ class GraphGenerator {
       case Fragile::BceOfSigmoid: {
         const NodeId z = scaled(a, {1.0, 50.0});
         const NodeId t = fresh_input(shape(z), Values::Probability);
-        return stable_ ? stable_bce_of_sigmoid(z, t) : nn::bce(b_, b_.unary(Op::Sigmoid, z), t);
+        return stable_ ? nn::bce_with_logits(b_, z, t) : nn::bce(b_, b_.unary(Op::Sigmoid, z), t);
       }
     }
     return a;
-  }
-
-  // −[t·ln σ(z) + (1−t)·ln(1−σ(z))] with both logs as −softplus: mean(t·softplus(−z) +
-  // (1−t)·softplus(z)). Not nn::bce_with_logits's softplus(z) − t·z, which is inf − inf at
-  // z = ±inf where the loss is +inf.
-  NodeId stable_bce_of_sigmoid(NodeId z, NodeId t) {
-    const NodeId one = b_.constant(1);
-    return b_.mean(b_.add(b_.mul(t, b_.unary(Op::Softplus, b_.neg(z))),
-                          b_.mul(b_.sub(one, t), b_.unary(Op::Softplus, z))));
   }
 
   NodeId to_scalar(NodeId x) {

@@ -166,7 +166,7 @@ void check_with_gradients(const std::string& what, const std::vector<Shape>& sha
     NodeId r = b.input("r", b.shape(y));
     NodeId loss = b.sum(b.mul(y, r));
     g.outputs = {{"y", y}, {"L", loss}};
-    auto grads = passes::append_gradients(g, loss, xs);
+    auto grads = passes::append_gradients(g, loss, xs).wrt;
     for (size_t i = 0; i < grads.size(); ++i) g.outputs.push_back({fmt::format("dL/dx{}", i), grads[i]});
     check_graph(what + (t == DType::F64 ? " f64" : " f32"), g, {}, seed, t == DType::F32 ? f32_scale : 1);
   }
@@ -353,7 +353,7 @@ TEST_CASE("tensor JIT: leaves and repeats as outputs, scalar graphs, dead nodes"
     NodeId x = b.input("x"), y = b.input("y"), z = b.input("z");
     NodeId f = b.add(b.unary(Op::Log, x), b.mul(b.unary(Op::Exp, y), z));
     g.outputs.push_back({"f", f});
-    auto grads = passes::append_gradients(g, f, {x, y, z});
+    auto grads = passes::append_gradients(g, f, {x, y, z}).wrt;
     for (NodeId d : grads) g.outputs.push_back({"d", d});
     std::vector<Tensor> at = {Tensor::scalar(1), Tensor::scalar(3), Tensor::scalar(2)};
     std::vector<Tensor> got = run_compiled(g, t, at);
@@ -412,7 +412,7 @@ ir::Graph mlp(DType t, const std::vector<int64_t>& sizes, int64_t batch) {
   }
   NodeId loss = ir::nn::cross_entropy(b, h, labels);
   g.outputs.push_back({"loss", loss});
-  auto grads = passes::append_gradients(g, loss, params);
+  auto grads = passes::append_gradients(g, loss, params).wrt;
   for (size_t i = 0; i < grads.size(); ++i) g.outputs.push_back({"d" + g[params[i]].name, grads[i]});
   return g;
 }

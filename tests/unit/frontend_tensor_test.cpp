@@ -215,9 +215,9 @@ TEST_CASE("tensor language: defs are inlined at each call", "[frontend][tensor][
   REQUIRE(ir::verify(g).empty());
   // Nodes made inside a call carry the def's name as their group (the outermost call).
   int dense_nodes = 0, twice_nodes = 0;
-  for (const ir::Node& n : g.nodes()) {
-    dense_nodes += n.group.rfind("dense#", 0) == 0;
-    twice_nodes += n.group.rfind("twice#", 0) == 0;
+  for (ir::NodeId id = 0; id < g.size(); ++id) {
+    dense_nodes += g.group(id).rfind("dense#", 0) == 0;
+    twice_nodes += g.group(id).rfind("twice#", 0) == 0;
   }
   CHECK(dense_nodes == 3);  // matmul, add, relu
   CHECK(twice_nodes == 5);  // the inner dense's three, the constant 2 and the mul

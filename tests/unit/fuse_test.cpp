@@ -319,7 +319,7 @@ TEST_CASE("fuse: phased kernels on rank-3 rows, unit axes and rows of one", "[fu
     NodeId y = c.f(b, x);
     NodeId r = b.input("r", b.shape(y));
     NodeId loss = b.sum(b.mul(y, r));
-    g.outputs = {{"y", y}, {"L", loss}, {"dL/dx", passes::append_gradients(g, loss, {x})[0]}};
+    g.outputs = {{"y", y}, {"L", loss}, {"dL/dx", passes::append_gradients(g, loss, {x}).wrt[0]}};
     passes::PassContext ctx;
     const ir::Graph f = passes::PassManager({"simplify", "cse", "dce", "fuse", "plan-memory"}).run(g, ctx);
     INFO(c.what << "\n" << ir::print_kernels(f));

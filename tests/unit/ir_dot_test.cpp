@@ -56,11 +56,11 @@ void add_backward_by_hand(Seed& s) {
   NodeId dz = b.mul(df, s.h2);               // ∂f/∂z = ∂f/∂h3 · h2
   NodeId dy = b.mul(dh2, s.h2);              // ∂f/∂y = ∂f/∂h2 · exp(y)
   NodeId dx = b.div(df, s.x);                // ∂f/∂x = ∂f/∂h1 / x
-  for (NodeId id : {s.f, s.h1, s.h3}) s.g[id].adjoint = df;
-  s.g[s.h2].adjoint = dh2;
-  s.g[s.z].adjoint = dz;
-  s.g[s.y].adjoint = dy;
-  s.g[s.x].adjoint = dx;
+  for (NodeId id : {s.f, s.h1, s.h3}) s.g.set_adjoint(id, df);
+  s.g.set_adjoint(s.h2, dh2);
+  s.g.set_adjoint(s.z, dz);
+  s.g.set_adjoint(s.y, dy);
+  s.g.set_adjoint(s.x, dx);
   s.g.outputs.push_back({"df/dx", dx});
   s.g.outputs.push_back({"df/dy", dy});
   s.g.outputs.push_back({"df/dz", dz});
@@ -209,7 +209,7 @@ ir::Graph tensor_net() {
   NodeId bias = b.input("b", ir::Shape{{10}}, ir::Role::Param);
   NodeId loss = ir::nn::cross_entropy(b, b.add(b.matmul(x, w), bias), y);
   g.outputs.push_back({"loss", loss});
-  passes::append_gradients(g, loss, {w, bias});
+  ir::record_adjoints(g, passes::append_gradients(g, loss, {w, bias}));
   return g;
 }
 

@@ -27,7 +27,7 @@ ir::Graph op_graph(Op op) {
   for (int i = 0; i < ir::arity(op); ++i) xs.push_back(b.input(fmt::format("x{}", i)));
   NodeId y = b.make(op, xs);
   g.outputs.push_back({"y", y});
-  auto grads = passes::append_gradients(g, y, xs);
+  auto grads = passes::append_gradients(g, y, xs).wrt;
   for (size_t i = 0; i < grads.size(); ++i) g.outputs.push_back({fmt::format("dy/dx{}", i), grads[i]});
   return g;
 }
@@ -94,8 +94,8 @@ TEST_CASE("second derivatives are the gradient of the gradient", "[autodiff][ord
     ir::Builder b(g);
     NodeId x = b.input("x");
     NodeId f = c.build(b, x);
-    NodeId df = passes::append_gradients(g, f, {x})[0];
-    NodeId d2f = passes::append_gradients(g, df, {x})[0];
+    NodeId df = passes::append_gradients(g, f, {x}).wrt[0];
+    NodeId d2f = passes::append_gradients(g, df, {x}).wrt[0];
     g.outputs = {{"f''", d2f}};
     for (double at : {-1.5, 0.5, 2.0}) {
       INFO(c.name << " at " << at);

@@ -52,7 +52,7 @@ Case build(const std::vector<Shape>& shapes, const BuildFn& f) {
   NodeId r = b.input("r", b.shape(y));
   c.loss = b.sum(b.mul(y, r));
   c.g.outputs.push_back({"L", c.loss});
-  auto grads = passes::append_gradients(c.g, c.loss, c.xs);
+  auto grads = passes::append_gradients(c.g, c.loss, c.xs).wrt;
   for (size_t i = 0; i < grads.size(); ++i) c.g.outputs.push_back({fmt::format("dL/dx{}", i), grads[i]});
   return c;
 }
@@ -181,7 +181,7 @@ TEST_CASE("cross_entropy with class indices is the mean negative log-likelihood"
   g[y].integer = true;
   NodeId loss = ir::nn::cross_entropy(b, z, y);
   g.outputs.push_back({"loss", loss});
-  auto grads = passes::append_gradients(g, loss, {z});
+  auto grads = passes::append_gradients(g, loss, {z}).wrt;
   g.outputs.push_back({"dz", grads[0]});
   REQUIRE(ir::verify(g).empty());
   // Huge logits: the max shift keeps exp from overflowing.

@@ -247,7 +247,8 @@ ir::Graph bind_dims_or_report(const ir::Graph& g, const std::map<std::string, in
 }
 
 void check_labels(const ir::Graph& g, const std::vector<runtime::Tensor>& values) {
-  for (const ir::Node& n : g.nodes()) {
+  for (ir::NodeId id = 0; id < g.size(); ++id) {
+    const ir::Node& n = g[id];
     if (n.op != ir::Op::OneHot || n.inputs.empty() || n.attr.empty()) continue;
     ir::NodeId src = n.inputs[0];
     while (g[src].inputs.size() == 1 && (g[src].op == ir::Op::Reshape || g[src].op == ir::Op::Transpose ||
@@ -264,7 +265,7 @@ void check_labels(const ir::Graph& g, const std::vector<runtime::Tensor>& values
         throw UsageError(fmt::format(
             "--at: label {} = {} is out of range: {} needs class labels in [0, {}) ({} classes)",
             element_name(g[src].name, t.shape, k), format_number(v),
-            n.group.empty() ? std::string("one_hot") : ir::group_name(n),
+            g.group(id).empty() ? std::string("one_hot") : ir::group_name(g.group(id)),
             classes, classes));
     }
   }
