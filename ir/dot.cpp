@@ -89,7 +89,7 @@ std::string_view operand_role(Op op, size_t i) {
     case Op::Pow: return i < 2 ? kPow[i] : "";
     case Op::Select: return i < 3 ? kSel[i] : "";
     case Op::Input: case Op::Const: case Op::Add: case Op::Mul: case Op::Max: case Op::Min: case Op::Neg:
-    case Op::Exp: case Op::Log: case Op::Log1p: case Op::Expm1: case Op::Sqrt: case Op::Sin: case Op::Cos:
+    case Op::Exp: case Op::Log: case Op::Log10: case Op::Log2: case Op::Log1p: case Op::Expm1: case Op::Sqrt: case Op::Sin: case Op::Cos:
     case Op::Tan: case Op::Tanh: case Op::Erf: case Op::Sigmoid: case Op::Relu: case Op::Abs:
     case Op::Softplus: case Op::Step: case Op::Sign: case Op::StopGrad: case Op::Broadcast: case Op::Reshape:
     case Op::Transpose: case Op::Sum: case Op::ReduceMax: case Op::MatMul: case Op::OneHot:

@@ -33,8 +33,8 @@ NodeId find_loss(const Graph& g) {
   return loss;
 }
 
-bool in_loss_group(const ir::Node& n) {
-  const std::string gr = ir::group_name(n);
+bool in_loss_group(const Graph& g, NodeId id) {
+  const std::string gr = ir::group_name(g.group(id));
   return gr == "cross_entropy" || gr == "log_softmax";
 }
 
@@ -42,9 +42,9 @@ bool in_loss_group(const ir::Node& n) {
 // a float value with a class axis (the labels go through one_hot).
 NodeId cross_entropy_argument(const Graph& g, NodeId loss) {
   for (NodeId id = 0; id <= loss; ++id) {
-    if (!in_loss_group(g[id]) || g[id].op == ir::Op::OneHot) continue;
+    if (!in_loss_group(g, id) || g[id].op == ir::Op::OneHot) continue;
     for (NodeId x : g[id].inputs)
-      if (!in_loss_group(g[x]) && g[x].op != ir::Op::Const && !g[x].integer && g[x].shape.rank() == 2) return x;
+      if (!in_loss_group(g, x) && g[x].op != ir::Op::Const && !g[x].integer && g[x].shape.rank() == 2) return x;
   }
   return ir::kNoNode;
 }
