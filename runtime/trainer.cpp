@@ -215,7 +215,10 @@ struct Trainer::Impl {
     double loss_sum = 0;
     int64_t right = 0, seen = 0;
     const int64_t batches = batches_per_epoch();
-    for (int64_t b = 0; b < batches; ++b) {
+    // A run resumed from a checkpoint saved mid-epoch (Ctrl-C) continues at the next batch
+    // of the same order; its train metrics then cover this process's steps only.
+    const int64_t first = std::clamp<int64_t>(step - static_cast<int64_t>(epoch) * batches, 0, batches);
+    for (int64_t b = first; b < batches; ++b) {
       if (obs.stop_requested()) return false;
       const int64_t start = b * cfg.batch, count = std::min(cfg.batch, n_train - start);
       const Compiled& c = compiled(count, true);
@@ -230,7 +233,8 @@ struct Trainer::Impl {
       obs.on_step({epoch + 1, step, b + 1, batches, count, loss, r.lr});
     }
     r.seconds = seconds_since(t0);
-    r.train = {loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), seen};
+    if (seen > 0)
+      r.train = {loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), seen};
     ++epoch;
     r.test = evaluate(data.test, 0, data.test.n);
     r.validation = evaluate(data.train, n_train, data.train.n);
@@ -260,6 +264,7 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   t.order.resize(static_cast<size_t>(t.n_train));
   t.order_scratch.resize(e);
   t.draw_params();
+  if (t.cfg.forward_only) return;  // compiled on demand by test_logits()
   // Every size a run needs, compiled now: the full batch and the last partial one, and the
   // evaluation's (so an epoch's time is its steps' alone).
   t.compiled(std::min<int64_t>(t.cfg.batch, t.n_train), true);
@@ -275,6 +280,18 @@ Trainer::~Trainer() = default;
 void Trainer::run(TrainObserver& obs) {
   while (impl_->epoch < impl_->cfg.epochs)
     if (!impl_->run_epoch(obs)) return;
+}
+
+std::vector<float> Trainer::test_logits(const std::vector<int64_t>& rows) {
+  Impl& t = *impl_;
+  const int64_t count = static_cast<int64_t>(rows.size());
+  if (count < 1 || count > t.cfg.eval_batch) throw TrainError(fmt::format("test_logits: 1 to {} rows, not {}", t.cfg.eval_batch, count));
+  for (int64_t r : rows)
+    if (r < 0 || r >= t.data.test.n) throw TrainError(fmt::format("test example {} out of range (0 to {})", r, t.data.test.n - 1));
+  const Compiled& c = t.compiled(count, false);
+  t.gather(t.data.test, rows.data(), count, t.eval_x.data(), t.eval_y.data());
+  c.run();
+  return {t.eval_logits.begin(), t.eval_logits.begin() + count * t.model.classes};
 }
 
 Metrics Trainer::evaluate_test() { return impl_->evaluate(impl_->data.test, 0, impl_->data.test.n); }

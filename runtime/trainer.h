@@ -35,6 +35,7 @@ struct TrainConfig {
   int threads = 1;                    // GEMM threads
   double validation = 0;              // fraction of the training set held out (its last examples)
   int64_t eval_batch = 1000;          // examples per compiled forward call when evaluating
+  bool forward_only = false;          // compile no step (gradc predict): test_logits() only
 };
 
 struct Metrics {
@@ -88,11 +89,14 @@ class Trainer {
   void run(TrainObserver& obs);
 
   Metrics evaluate_test();
+  // The logits of these test examples (at most eval_batch), row after row, at the current params.
+  std::vector<float> test_logits(const std::vector<int64_t>& rows);
   Metrics evaluate_validation();
 
   int epoch() const;    // epochs completed
   int64_t step() const; // steps completed
-  // Where a resumed run starts: after `epoch` epochs and `step` steps.
+  // Where a resumed run starts: after `epoch` epochs and `step` steps (step past
+  // epoch * batches_per_epoch(): mid-epoch, the next batch of that epoch's order).
   void set_position(int epoch, int64_t step);
   // Params (graph input order), then optimiser state (<param>.buf / .m / .v).
   std::vector<NamedArray> state();

@@ -372,6 +372,83 @@ expect_error train-no-labels 1 "one integer input for the labels" \
 expect_error train-no-params 1 "no params to train" \
   train -e 'input x[B,4]; input y[B] : int; input W[4,3]; loss = cross_entropy(x @ W, y)' --data "$TMP/tiny"
 expect_error train-at-unknown 2 "'Q' is not a param" "${TRAIN[@]}" --at Q=1
+# --- checkpoints, resume, Ctrl-C, metrics log, curves (docs/checkpoints.md) -------------------
+# 2 epochs straight and 1 epoch + --resume 1 epoch: the same checkpoint, byte for byte (params,
+# Adam's m and v, epoch, step, settings). The archives carry no timestamps, so cmp compares them.
+CK=(train "$TMP/lin.grad" --data "$TMP/tiny" --batch 16 --lr 0.05)
+run ckpt-straight 0 "${CK[@]}" --epochs 2 --save "$TMP/straight.npz" && ok
+run ckpt-first 0 "${CK[@]}" --epochs 1 --save "$TMP/first.npz" --log "$TMP/m.csv" && ok
+cp "$TMP/first.npz" "$TMP/resumed.npz"
+run ckpt-resume 0 train "$TMP/lin.grad" --data "$TMP/tiny" --resume "$TMP/resumed.npz" --epochs 2 --save "$TMP/resumed.npz" \
+  --log "$TMP/m.csv" && { grep -q '^resume: .*after epoch 1, step 7' "$TMP/out" && grep -q '^epoch 2/2 ' "$TMP/out" &&
+  ! grep -q '^epoch 1/' "$TMP/out" && ok || bad ckpt-resume "$(cat "$TMP/out")"; }
+cmp -s "$TMP/straight.npz" "$TMP/resumed.npz" && ok || bad ckpt-resume-exact "2 epochs straight and 1 + 1 resumed differ"
+cmp -s "$TMP/straight.npz" "$TMP/first.npz" && bad ckpt-resume-exact "epoch 1's checkpoint equals epoch 2's" || ok
+# The log: the header, one row per epoch, the resumed run continuing the file.
+[ "$(head -1 "$TMP/m.csv")" = "epoch,train_loss,test_loss,test_accuracy,seconds,train_accuracy,validation_loss,validation_accuracy,lr" ] &&
+  [ "$(cut -d, -f1 "$TMP/m.csv" | tr '\n' ' ')" = "epoch 1 2 " ] && ok || bad log-csv "$(cat "$TMP/m.csv")"
+run log-json 0 "${CK[@]}" --epochs 3 --log "$TMP/m.json" --plot "$TMP/curves.svg" &&
+  { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [x["epoch"] for x in r]==[1,2,3] and 0<=r[2]["test_accuracy"]<=1' "$TMP/m.json" &&
+    grep -q '<svg' "$TMP/curves.svg" && ok || bad log-json "$(cat "$TMP/m.json") $(head -c 200 "$TMP/curves.svg")"; }
+# Resuming from epoch 1 over a log that reached epoch 3: rows 2 and 3 are replaced.
+run log-resume 0 train "$TMP/lin.grad" --data "$TMP/tiny" --resume "$TMP/first.npz" --epochs 2 --log "$TMP/m.json" &&
+  { python3 -c 'import json,sys; assert [x["epoch"] for x in json.load(open(sys.argv[1]))]==[1,2]' "$TMP/m.json" && ok ||
+    bad log-resume "$(cat "$TMP/m.json")"; }
+GRADC_GNUPLOT="$TMP/no-such-gnuplot" run plot-no-gnuplot 0 "${CK[@]}" --epochs 2 --plot "$TMP/c2.png" &&
+  { grep -q 'gnuplot is not installed' "$TMP/err" && [ "$(grep -c warning "$TMP/err")" = 1 ] && ok || bad plot-no-gnuplot "$(cat "$TMP/err")"; }
+expect_error plot-bad-ext 2 "must end in .svg or .png" "${CK[@]}" --plot "$TMP/c.jpg"
+expect_error resume-other-setting 2 "the run was saved with --lr 0.05, the command line says 0.1" \
+  train "$TMP/lin.grad" --data "$TMP/tiny" --resume "$TMP/first.npz" --lr 0.1
+expect_error resume-not-ckpt 1 "not an .npz archive" train "$TMP/lin.grad" --data "$TMP/tiny" --resume "$TMP/m.csv"
+cat > "$TMP/deep.grad" <<'G'
+input x[B, 4]
+input y[B] : int
+param W[4, 5] = he()
+param V[5, 3] = he()
+logits = relu(x @ W) @ V
+loss = cross_entropy(logits, y)
+G
+expect_error resume-other-model 1 "W is [4,5] in the model but [4,3] in the checkpoint; the model's V [5,3] is not in the checkpoint" \
+  train "$TMP/deep.grad" --data "$TMP/tiny" --resume "$TMP/first.npz"
+grep -qF "the checkpoint's b is not a param of the model" "$TMP/err" && ok || bad resume-other-model-b "$(cat "$TMP/err")"
+run resume-done 0 train "$TMP/lin.grad" --data "$TMP/tiny" --resume "$TMP/straight.npz" --epochs 2 &&
+  { grep -q '^nothing to do' "$TMP/out" && ! grep -q '^epoch ' "$TMP/out" && ok || bad resume-done "$(cat "$TMP/out")"; }
+# Ctrl-C: a long run (batch 1) stops between steps, saves where it is and exits 130; the
+# checkpoint resumes mid-epoch.
+SLOW=(train "$TMP/lin.grad" --data "$TMP/tiny" --batch 1 --epochs 100000 --save "$TMP/int.npz")
+"$GRADC" "${SLOW[@]}" >"$TMP/int.out" 2>"$TMP/int.err" & pid=$!
+for _ in $(seq 100); do [ -f "$TMP/int.npz" ] && break; sleep 0.05; done
+sleep 0.1; kill -INT $pid; wait $pid; rc=$?
+[ $rc = 130 ] && grep -q "^interrupted in epoch .*: checkpoint saved to $TMP/int.npz" "$TMP/int.err" && ok ||
+  bad ctrl-c "exit $rc: $(cat "$TMP/int.err")"
+run ctrl-c-resume 0 train "$TMP/lin.grad" --data "$TMP/tiny" --resume "$TMP/int.npz" --epochs 1 && ok
+# kill -9 at random instants while checkpoints are being written (once the first epoch's line
+# is out, within the next 0-0.2 s: steps and saves of 1-step batches): the checkpoint left
+# behind always resumes.
+rm -f "$TMP/k.npz"; loads=0
+for i in $(seq 8); do
+  "$GRADC" "${SLOW[@]/int.npz/k.npz}" >"$TMP/k.out" 2>&1 & pid=$!
+  for _ in $(seq 250); do grep -q '^epoch ' "$TMP/k.out" && break; sleep 0.02; done
+  sleep "0.$(printf %02d $((RANDOM % 20)))"; kill -9 $pid; wait $pid 2>/dev/null
+  timeout 5 "$GRADC" train "$TMP/lin.grad" --data "$TMP/tiny" --resume "$TMP/k.npz" --epochs 1 >/dev/null 2>"$TMP/k.err" &&
+    loads=$((loads + 1)) || { bad kill-9 "kill $i left a checkpoint that does not load: $(cat "$TMP/k.err")"; break; }
+done
+[ $loads = 8 ] && ok
+# gradc predict: the model at the checkpoint's params on --show test examples drawn by --seed.
+PR=(predict "$TMP/lin.grad" --load "$TMP/straight.npz" --data "$TMP/tiny")
+run predict 0 "${PR[@]}" --show 3 --seed 1 &&
+  { grep -q '^class ' "$TMP/out" && grep -q '^predicted ' "$TMP/out" && [ "$(grep -c ' %' "$TMP/out")" = 3 ] && ok ||
+    bad predict "$(cat "$TMP/out")"; }
+cp "$TMP/out" "$TMP/pred1"
+run predict-repeat 0 "${PR[@]}" --show 3 --seed 1 && { cmp -s "$TMP/out" "$TMP/pred1" && ok || bad predict-repeat "differs"; }
+run predict-seed 0 "${PR[@]}" --show 3 --seed 2 && { cmp -s "$TMP/out" "$TMP/pred1" && bad predict-seed "seed 2 chose seed 1's" || ok; }
+run predict-json 0 "${PR[@]}" --show 4 --json --out "$TMP/probs.png" &&
+  { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["samples"]; assert len(s)==4 and d["classes"]==["0","1","2"]
+assert all(abs(sum(x["probabilities"])-1)<1e-9 and 0<=x["index"]<40 for x in s)' "$TMP/out" &&
+    [ -s "$TMP/probs.png" ] && ok || bad predict-json "$(cat "$TMP/out" "$TMP/err")"; }
+expect_error predict-other-model 1 "does not fit the model" predict "$TMP/deep.grad" --load "$TMP/straight.npz" --data "$TMP/tiny"
+expect_error predict-no-load 2 "--load is required" predict "$TMP/lin.grad" --data "$TMP/tiny"
+expect_error predict-bad-out 2 "must end in .png or .svg" "${PR[@]}" --out "$TMP/p.gif"
 # The step, printed (golden: tests/golden/step/; GRADC_UPDATE_GOLDEN=1 rewrites it).
 for opt in sgd adam; do
   f="$ROOT/tests/golden/step/mlp.$opt.ir"

@@ -10,10 +10,13 @@
 #include <memory>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
+#include "runtime/checkpoint.h"
 #include "runtime/trainer.h"
 #include "tools/gradc/commands.h"
 #include "tools/gradc/tensor_args.h"
+#include "tools/gradc/train_observer.h"
 
 namespace gradc::cli {
 
@@ -27,36 +30,41 @@ struct TrainOptions {
   std::string log_steps;
   bool no_shuffle = false;
   PipelineArgs pipeline;
+  std::string save, resume, log, plot;
+  const CLI::App* cmd = nullptr;  // which options were given (resume keeps the saved ones)
 };
+
+// The metrics log's columns after kMetricsColumns.
+const std::vector<std::string> kLogExtras = {"train_accuracy", "validation_loss", "validation_accuracy", "lr"};
+
+// Resuming continues the saved run: its optimiser, rate, schedule, seed, batch, shuffle and
+// validation split. An option given on the command line that says otherwise is an error
+// rather than silently ignored or silently a different run.
+void adopt_saved_settings(TrainOptions& o, const runtime::Checkpoint& c) {
+  runtime::TrainConfig& cfg = o.cfg;
+  const auto keep = [&](const char* option, auto& mine, const auto& saved) {
+    if (o.cmd->count(option) > 0 && mine != saved)
+      throw UsageError(fmt::format("--resume {}: the run was saved with {} {}, the command line says {} "
+                                   "(a resumed run keeps its settings; drop {})",
+                                   o.resume, option, saved, mine, option));
+    mine = saved;
+  };
+  keep("--optimizer", cfg.optimizer.kind, c.cfg.optimizer.kind);
+  keep("--lr", cfg.lr, c.cfg.lr);
+  keep("--momentum", cfg.optimizer.momentum, c.cfg.optimizer.momentum);
+  keep("--weight-decay", cfg.optimizer.weight_decay, c.cfg.optimizer.weight_decay);
+  keep("--schedule", cfg.schedule, c.cfg.schedule);
+  keep("--seed", cfg.seed, c.cfg.seed);
+  keep("--batch", cfg.batch, c.cfg.batch);
+  keep("--validation", cfg.validation, c.cfg.validation);
+  keep("--no-shuffle", o.no_shuffle, !c.cfg.shuffle);
+  cfg.optimizer.beta1 = c.cfg.optimizer.beta1;
+  cfg.optimizer.beta2 = c.cfg.optimizer.beta2;
+  cfg.optimizer.eps = c.cfg.optimizer.eps;
+}
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string percent(double share) { return fmt::format("{:.2f} %", 100 * share); }
-
-// One line per epoch on stdout; each step's loss to the --log-steps file.
-class PlainObserver : public runtime::TrainObserver {
- public:
-  PlainObserver(int epochs, std::FILE* steps) : epochs_(epochs), steps_(steps) {
-    if (steps_) std::fputs("step,epoch,batch,examples,loss,lr\n", steps_);
-  }
-  void on_step(const runtime::StepReport& r) override {
-    if (steps_) fmt::print(steps_, "{},{},{},{},{},{}\n", r.step, r.epoch, r.batch_in_epoch, r.examples, r.loss, r.lr);
-  }
-  void on_epoch(const runtime::EpochReport& r) override {
-    std::string line = fmt::format("epoch {}/{}  train loss {:.4f}  test loss {:.4f}  test accuracy {}", r.epoch,
-                                   epochs_, r.train.loss, r.test.loss, percent(r.test.accuracy));
-    if (r.validation.n > 0)
-      line += fmt::format("  validation loss {:.4f}  validation accuracy {}", r.validation.loss,
-                          percent(r.validation.accuracy));
-    fmt::print("{}  {:.2f} s\n", line, r.seconds);
-    std::fflush(stdout);
-  }
-
- private:
-  int epochs_;
-  std::FILE* steps_;
-};
 
 // --at NAME=FILE.npy (or a literal): a param's starting value instead of its initialiser.
 void set_initial_values(runtime::Trainer& t, const std::vector<std::string>& at) {
@@ -91,6 +99,12 @@ int run_train(TrainOptions o) {
   ProgramArgs as_f32 = o.program;
   as_f32.dtype = "f32";  // training computes in f32
   const runtime::TrainModel model = runtime::read_train_model(compile_program(src, as_f32));
+  std::optional<runtime::Checkpoint> resumed;
+  if (!o.resume.empty()) {
+    if (!o.at.empty()) throw UsageError("--at and --resume: a resumed run starts from the checkpoint's params");
+    resumed = runtime::read_checkpoint(o.resume);
+    adopt_saved_settings(o, *resumed);
+  }
   o.cfg.opt_level = o.pipeline.level;
   o.cfg.passes = custom_passes(o.pipeline);
   o.cfg.shuffle = !o.no_shuffle;
@@ -98,18 +112,43 @@ int run_train(TrainOptions o) {
   if (!o.log_steps.empty() && !(steps = std::fopen(o.log_steps.c_str(), "w")))
     throw UsageError(fmt::format("--log-steps: cannot write '{}'", o.log_steps));
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> close_steps(steps, &std::fclose);  // null: not called
+  if (!o.plot.empty() && !o.plot.ends_with(".svg") && !o.plot.ends_with(".png"))
+    throw UsageError(fmt::format("--plot {}: the picture's name must end in .svg or .png", o.plot));
+  install_interrupt_flag();  // from here on Ctrl-C stops between steps (and saves with --save)
   const Clock::time_point t0 = Clock::now();
   const runtime::DataSplits data = runtime::load_data(o.data);
   fmt::print("data: {} (loaded in {:.2f} s)\n", data.description, seconds_since(t0));
   runtime::Trainer trainer(model, data, o.cfg);
   set_initial_values(trainer, o.at);
+  if (resumed) {
+    runtime::restore_checkpoint(*resumed, trainer, model, true);
+    fmt::print("resume: {} (after epoch {}, step {})\n", o.resume, resumed->epoch, resumed->step);
+  }
   fmt::print("compile: {:.3f} s (step for batch {}, {} batches an epoch, {} optimiser, lr {})\n",
              trainer.compile_seconds(), o.cfg.batch, trainer.batches_per_epoch(), o.cfg.optimizer.kind, o.cfg.lr);
   std::fflush(stdout);
   if (o.pipeline.stats) std::fputs(trainer.pipeline_stats().c_str(), stderr);
-  PlainObserver obs(o.cfg.epochs, steps);
+  TrainOutputs outputs{.epochs = o.cfg.epochs, .steps = steps, .log = {}, .plot = o.plot,
+                       .plot_title = o.program.file.empty() ? std::string("gradc train") : o.program.file, .save = {}};
+  if (!o.log.empty())
+    outputs.log = resumed ? runtime::MetricsLog::resume(o.log, kLogExtras, resumed->epoch)
+                          : runtime::MetricsLog(o.log, kLogExtras);
+  if (!o.save.empty()) outputs.save = [&] { runtime::save_checkpoint(o.save, trainer, model, o.cfg); };
+  if (trainer.epoch() >= o.cfg.epochs)
+    fmt::print("nothing to do: the run is past epoch {} of --epochs {}\n", trainer.epoch(), o.cfg.epochs);
+  TrainObserverCli obs(std::move(outputs));
   trainer.run(obs);
-  return 0;
+  if (!interrupt_requested()) return 0;
+  // Ctrl-C: 130 (128 + SIGINT), as a shell reports a process the signal ended, so a script
+  // sees that the run did not finish; the checkpoint holds the last step.
+  std::string where = fmt::format("epoch {}, step {}", trainer.epoch() + 1, trainer.step());
+  if (!o.save.empty()) {
+    runtime::save_checkpoint(o.save, trainer, model, o.cfg);
+    fmt::print(stderr, "interrupted in {}: checkpoint saved to {} (continue with --resume {})\n", where, o.save, o.save);
+  } else {
+    fmt::print(stderr, "interrupted in {} (no --save: nothing kept)\n", where);
+  }
+  return 130;
 }
 
 }  // namespace
@@ -144,10 +183,17 @@ void register_train(CLI::App& app, Action& run) {
   cmd->add_flag("--no-shuffle", o.no_shuffle, "Batches in the data's order (to compare with another framework)");
   cmd->add_option("--at", o.at, "Start a param from a value instead of its initialiser, NAME=FILE.npy");
   cmd->add_option("--log-steps", o.log_steps, "Write each step's loss to this CSV file");
+  cmd->add_option("--save", o.save, "Write a checkpoint (.npz) after every epoch and on Ctrl-C (docs/checkpoints.md)");
+  cmd->add_option("--resume", o.resume, "Continue the run saved in this checkpoint (--epochs counts the total)");
+  cmd->add_option("--log", o.log, "Write the metrics of every epoch to this file (.json: JSON, else CSV)");
+  cmd->add_option("--plot", o.plot, "Draw the loss and accuracy curves here after every epoch (.svg or .png)");
   add_pipeline_options(*cmd, o.pipeline);
+  o.cmd = cmd;
   cmd->footer(
       "\nExamples:\n  gradc train examples/mlp.grad --data fashion-mnist --epochs 10 --schedule cosine\n"
-      "  gradc train net.grad --data dir --optimizer momentum --lr 0.05 --batch 128 --seed 3");
+      "  gradc train net.grad --data dir --optimizer momentum --lr 0.05 --batch 128 --seed 3\n"
+      "  gradc train examples/mlp.grad --data fashion-mnist --save ckpt.npz --log m.csv --plot curves.svg\n"
+      "  gradc train examples/mlp.grad --data fashion-mnist --resume ckpt.npz --epochs 20 --save ckpt.npz");
   cmd->callback([opts, &run] { run = [opts] { return run_train(*opts); }; });
 }
 
