@@ -72,6 +72,18 @@ bool is_row_shape(const ir::Shape& s, const ir::Shape& domain) {
   return s == keep || s == drop;
 }
 
+// Does a value of shape `s`, broadcast to `domain` (trailing axes aligned), give one value per
+// row? Only if it is the domain with its last axis 1, leading 1s aside: a [3] row sum
+// broadcast to [3,3] is one value per column, though its shape is a row value's.
+bool broadcasts_per_row(const ir::Shape& s, const ir::Shape& domain) {
+  if (domain.rank() == 0 || s.rank() > domain.rank()) return false;
+  ir::Shape padded = s;
+  padded.dims.insert(padded.dims.begin(), domain.rank() - s.rank(), 1);
+  ir::Shape keep = domain;
+  keep.dims.back() = 1;
+  return padded == keep;
+}
+
 struct Work {
   KernelKind kind;
   ir::Shape domain;
@@ -175,6 +187,7 @@ bool may_join(const ir::Graph& g, const Partition& p, NodeId id, int k) {
     for (NodeId x : g[id].inputs) {
       if (p.owner(x) != k) continue;
       if (is_reduction(g[x].op) && !is_row_reduction(g, w.domain, x)) return false;
+      if (p.row_value(x) && !broadcasts_per_row(g[x].shape, w.domain)) return false;
       if (p.row_value(x) && is_reduction(g[id].op)) return false;  // reductions read elements only
     }
     return true;

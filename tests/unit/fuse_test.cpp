@@ -197,6 +197,22 @@ TEST_CASE("fuse: a chain of elementwise ops with a broadcast is one loop storing
   check_against_interpreter(fused, random_inputs(fused, 4));
 }
 
+// On a square domain a row sum without keepdims ([3] from [3,3]) has the shape of a row
+// value, but broadcast back to [3,3] it aligns with the last axis: one value per column.
+// It must not be read in the kernel as one value per row (a differential-test failure).
+TEST_CASE("fuse: a row sum broadcast along the rows of a square domain is read per column", "[fuse]") {
+  ir::Graph g;
+  ir::Builder b(g, DType::F64);
+  NodeId x = b.input("x", Shape{{3, 3}});
+  NodeId s = b.sum(x, {1});                                   // [3]: the sum of each row
+  NodeId y = b.mul(x, b.broadcast_to(s, Shape{{3, 3}}));      // y[i][j] = x[i][j] * s[j]
+  g.outputs.push_back({"y", y});
+  passes::PassContext ctx;
+  const ir::Graph fused = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+  INFO(ir::print_kernels(fused));
+  check_against_interpreter(fused, random_inputs(fused, 4));
+}
+
 TEST_CASE("plan-memory: the MLP step at B=64 takes at most half the unfused workspace", "[fuse][plan-memory]") {
   const ir::Graph unfused = compile(mlp_text(), kO1, {}, {{"B", 64}});
   const ir::Graph fused = compile(mlp_text(), kO2, {}, {{"B", 64}});
