@@ -4,7 +4,9 @@
 #
 # Each program is a random chain a_i = sin(a_{i-1})·y + log(1 + a_{i-1}²) − a_j (8 nodes a
 # statement before autodiff, about 3x after); `gradc emit --grad --stats` reports every pass.
-# Prints, per size, the median over REPS runs of each pass and of the whole pipeline.
+# Prints one table: per pass the median over REPS runs at each size and the growth 10⁵/10⁴
+# (10 is linear), then the pipeline's total and the whole command's wall time (parse, lower,
+# passes, print).
 # Usage: bash bench/passes.sh [GRADC] [REPS]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,30 +14,62 @@ gradc="${1:-$root/build/tools/gradc/gradc}"
 reps="${2:-5}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for statements in 125 1250 12500; do
-  python3 - "$statements" >"$tmp/p.grad" <<'PY'
-import random, sys
-random.seed(1)
-n = int(sys.argv[1])
-print("a0 = x")
-for i in range(1, n + 1):
-    print(f"a{i} = sin(a{i-1}) * y + log(1 + a{i-1}*a{i-1}) - a{random.randrange(i)}")
+python3 - "$gradc" "$reps" "$tmp" <<'PY'
+import random, statistics, subprocess, sys, time
+
+gradc, reps, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sizes = [125, 1250, 12500]  # statements: 10^3, 10^4, 10^5 nodes parsed
+
+
+def write_program(n):
+    random.seed(1)
+    path = f"{tmp}/p{n}.grad"
+    with open(path, "w") as f:
+        print("a0 = x", file=f)
+        for i in range(1, n + 1):
+            print(f"a{i} = sin(a{i-1}) * y + log(1 + a{i-1}*a{i-1}) - a{random.randrange(i)}", file=f)
+    return path
+
+
+def parse_stats(text):
+    """--stats rows: pass, nodes in, nodes out, kernels, workspace, peak, ms [(unchanged)]."""
+    rows, lines = {}, text.splitlines()
+    header = next(i for i, l in enumerate(lines) if l.split()[:1] == ["pass"])
+    for line in lines[header + 1:]:
+        words = line.replace("(unchanged)", "").split()
+        if not words or line.startswith(" "):
+            break  # the counters follow the table, indented
+        nodes = (int(words[1]), int(words[2])) if words[0] != "total" else None
+        rows[words[0]] = (nodes, float(words[-1]))
+    return rows
+
+
+results = {}  # size -> (pass -> [ms]), nodes, [wall s]
+for n in sizes:
+    path = write_program(n)
+    ms, walls, nodes = {}, [], {}
+    for _ in range(reps):
+        start = time.perf_counter()
+        run = subprocess.run([gradc, "emit", path, "--grad", "--stats"], capture_output=True, text=True, check=True)
+        walls.append(time.perf_counter() - start)
+        for name, (count, t) in parse_stats(run.stderr).items():
+            ms.setdefault(name, []).append(t)
+            if count:
+                nodes[name] = count
+    results[n] = (ms, nodes, walls)
+
+first = results[sizes[0]][0]
+print(f"-O2 pass times, medians of {reps} runs (ms); growth = 10^5 / 10^4 (10 is linear)")
+cols = []
+for n in sizes:
+    _, nodes, _ = results[n]
+    cols.append(f"{nodes['stabilize'][0]:,}->{nodes['plan-memory'][1]:,}")
+print(f"{'pass':<12}" + "".join(f"{c:>18}" for c in cols) + f"{'growth':>9}")
+for name in first:
+    meds = [statistics.median(results[n][0][name]) for n in sizes]
+    growth = meds[2] / meds[1] if meds[1] > 0 else float("nan")
+    print(f"{name:<12}" + "".join(f"{m:>18.2f}" for m in meds) + f"{growth:>9.1f}")
+walls = [statistics.median(results[n][2]) * 1000 for n in sizes]
+print(f"{'wall':<12}" + "".join(f"{w:>18.0f}" for w in walls) + f"{walls[2] / walls[1]:>9.1f}")
+print("(wall: the whole `gradc emit --grad --stats` command, parse to printed IR)")
 PY
-  for r in $(seq "$reps"); do
-    "$gradc" emit "$tmp/p.grad" --grad --stats 2>"$tmp/stats.$r" >/dev/null
-  done
-  python3 - "$tmp" "$reps" "$statements" <<'PY'
-import statistics, sys, re
-tmp, reps, n = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-rows = {}
-for r in range(1, reps + 1):
-    for line in open(f"{tmp}/stats.{r}"):
-        m = re.match(r"^(\w[\w-]*)\s+(\d+)?\s*(\d+)?\s+([\d.]+)", line)
-        if m and m.group(1) != "pass":
-            rows.setdefault(m.group(1), []).append((m.group(2), m.group(3), float(m.group(4))))
-first = rows["stabilize"][0]
-print(f"\n{n} statements: {first[0]} nodes parsed, {rows['dce'][0][1]} after -O2 (medians of {reps} runs)")
-for name, runs in rows.items():
-    print(f"  {name:10s} {statistics.median(t for _, _, t in runs):9.2f} ms")
-PY
-done
