@@ -30,12 +30,12 @@ struct Node {
   Op op = Op::Const;
   DType dtype = DType::F64;
   Shape shape;                  // [] for scalars; negative dims name Graph::dim_names
-  std::vector<NodeId> inputs;   // operands; each id < this node's id
+  SmallVector<NodeId, 3> inputs;  // operands; each id < this node's id (arity <= 3: inline)
   double value = 0;             // Const: the constant
   std::string name;             // Input: its name; others: the user's binding (a, b, f) if any
   SourceLoc loc;                // where the user wrote it; backward nodes: their forward node's
   Role role = Role::Forward;
-  std::vector<int64_t> attr;    // Tensor ops: axes, permutation or class count (ir/ops.def)
+  SmallVector<int64_t, 4> attr;  // Tensor ops: axes, permutation or class count (ir/ops.def)
   bool integer = false;         // Input: holds integers (class labels), never differentiated
   std::string init;             // Param: its initialiser as written ("he()"), for training
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "ir/small_vector.h"
+
 namespace gradc::ir {
 
 enum class DType : uint8_t { F32, F64 };
@@ -15,7 +17,7 @@ enum class DType : uint8_t { F32, F64 };
 inline const char* dtype_name(DType t) { return t == DType::F32 ? "f32" : "f64"; }
 
 struct Shape {
-  std::vector<int64_t> dims;  // [] is a scalar
+  SmallVector<int64_t, 4> dims;  // [] is a scalar; rank <= 4 needs no heap block
 
   int rank() const { return static_cast<int>(dims.size()); }
   bool is_scalar() const { return dims.empty(); }
