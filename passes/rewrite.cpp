@@ -50,12 +50,13 @@ std::string remark_text(const ir::Graph& g, std::string_view pattern, const ir::
 }  // namespace
 
 ir::Graph rewrite_to_fixpoint(const ir::Graph& in, const NodeRewrite& rewrite, int& rewritten) {
-  ir::Graph g = in;
-  for (int i = 0; i < kMaxSweeps; ++i) {
-    int now = 0;
+  int now = 0;
+  ir::Graph g = sweep(in, rewrite, now);  // the first sweep reads `in`: no copy of it first
+  rewritten += now;
+  for (int i = 1; i < kMaxSweeps && now != 0; ++i) {
+    now = 0;
     g = sweep(g, rewrite, now);
     rewritten += now;
-    if (now == 0) break;
   }
   return g;
 }

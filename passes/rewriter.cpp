@@ -9,9 +9,25 @@ namespace gradc::passes {
 
 using ir::NodeId;
 
+namespace {
+
+size_t mix(size_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ull + (h >> 29); }
+
+}  // namespace
+
+size_t Rewriter::KeyHash::operator()(const Key& k) const {
+  size_t h = mix(mix(0xcbf29ce484222325ull, static_cast<uint64_t>(k.op)), static_cast<uint64_t>(k.dtype));
+  for (NodeId in : k.inputs) h = mix(h, in);
+  h = mix(h, k.constant);
+  for (int64_t d : k.dims) h = mix(h, static_cast<uint64_t>(d));
+  for (int64_t a : k.attr) h = mix(h, static_cast<uint64_t>(a));
+  return h;
+}
+
 Rewriter::Rewriter(const ir::Graph& in, bool interning)
     : in_(in), map_(in.size(), ir::kNoNode), interning_(interning) {
   out_.reserve(in.size());  // most passes keep most nodes: one allocation, not log2(n) regrowths
+  if (interning_) interned_.reserve(in.size());
   out_.dim_names = in.dim_names;  // symbolic dims keep their names (B) through every pass
 }
 
