@@ -92,6 +92,7 @@ class Lowerer {
   std::unordered_map<std::string_view, SourceLoc> assigned_;   // every assigned name: first assignment
   std::unordered_map<std::string_view, SourceLoc> declared_;   // input/param declarations so far
   std::unordered_map<std::string_view, SourceLoc> used_;       // undeclared inputs: first use
+  std::string unused_output_name() const;
   // The def calls being inlined, innermost last: the def and its params' values.
   struct Frame {
     const Def* def;
@@ -131,12 +132,21 @@ ir::Graph Lowerer::run() {
     const NodeId v = lower(s.expr);
     // The user's name goes on the node for the IR printer and pictures; a node
     // that already has one (an input, `b = a`) keeps it.
-    const std::string_view label = s.target.empty() ? "f" : s.target;
-    if (g_[v].name.empty()) g_[v].name = std::string(label);
+    const std::string label = s.target.empty() ? unused_output_name() : std::string(s.target);
+    if (g_[v].name.empty()) g_[v].name = label;
     if (!s.target.empty()) bound_[s.target] = v;
-    if (last) g_.outputs.push_back({std::string(label), v});
+    if (last) g_.outputs.push_back({label, v});
   }
   return std::move(g_);
+}
+
+// A bare last expression's name: "f", unless the program already calls something f (an
+// input `f + 1`, or `f = x*2; f*3`), then f1, f2, ...: never one of the user's names.
+std::string Lowerer::unused_output_name() const {
+  auto taken = [&](const std::string& n) { return assigned_.count(n) || declared_.count(n) || used_.count(n); };
+  std::string name = "f";
+  for (int k = 1; taken(name); ++k) name = "f" + std::to_string(k);
+  return name;
 }
 
 // A post-order walk with an explicit stack: operands are lowered before their
