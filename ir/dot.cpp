@@ -98,6 +98,16 @@ std::string_view operand_role(Op op, size_t i) {
   return "";
 }
 
+// A constant as drawn: its number, or for an element count over dims not bound yet (the
+// batch size a mean divides by) the dims themselves, "B", where the number would read nan.
+std::string constant_text(const Graph& g, const Node& n) {
+  if (n.attr.empty() || !std::isnan(n.value)) return number(n.value);
+  std::string dims = to_string(Shape{n.attr}, &g.dim_names);  // "[B,N]"
+  dims = dims.substr(1, dims.size() - 2);
+  for (size_t at; (at = dims.find(',')) != std::string::npos;) dims.replace(at, 1, "·");
+  return dims;
+}
+
 // What the picture calls each node, and which output (if any) it is.
 struct Naming {
   std::vector<std::string> name;    // x, h₁, f, ∂f/∂h₂, δ₁, or a constant's value
@@ -154,7 +164,7 @@ Naming name_nodes(const Graph& g, const std::vector<NodeId>& drawn_as) {
     // Forward nodes and inputs keep their forward names even when simplification
     // made them some node's adjoint too (∂f/∂z = exp(y) is still h₂).
     if (n.role == Role::Backward || (n.role == Role::Const && holds_adjoint[id])) continue;
-    if (n.op == Op::Const) nm.name[id] = number(n.value);
+    if (n.op == Op::Const) nm.name[id] = constant_text(g, n);
     else if (!n.name.empty()) nm.name[id] = n.name;
     else if (drawn_as[id] != id) continue;  // inside a collapsed call: named after its box
     else if (!nm.output[id].empty() && nm.output[id] == nm.f) nm.name[id] = nm.f;  // not df/dz
@@ -213,8 +223,8 @@ std::vector<std::string> label_rows(const Graph& g, NodeId id, const Naming& nm,
   const Node& n = g[id];
   std::vector<std::string> rows;
   if (n.op == Op::Const) {
-    bool named = nm.name[id] != number(n.value);
-    rows.push_back(named ? html(nm.name[id]) + " = " + number(n.value) : number(n.value));
+    const std::string value = html(constant_text(g, n));
+    rows.push_back(nm.name[id] != constant_text(g, n) ? html(nm.name[id]) + " = " + value : value);
   } else if (n.op == Op::Input) {
     rows.push_back("<b>" + html(nm.name[id]) + "</b>");
   } else {

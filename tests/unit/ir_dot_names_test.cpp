@@ -124,3 +124,10 @@ TEST_CASE("dot edges: one arrow per operand, x + x included", "[ir][dot][names]"
               static_cast<size_t>(std::count(g[id].inputs.begin(), g[id].inputs.end(), in)));
   }
 }
+
+TEST_CASE("dot names: a count over unbound dims reads B, not nan", "[ir][dot][names]") {
+  const auto gs = steps(example("mlp.grad"));
+  const std::string dot = ir::to_dot(gs[2], collapsed(true));  // after autodiff: the mean's 1/B
+  CHECK_THAT(dot, !Catch::Contains("nan"));
+  CHECK_THAT(dot, Catch::Contains("÷ B"));
+}
