@@ -149,6 +149,19 @@ void name_hidden(const Graph& g, const std::vector<NodeId>& drawn_as, Naming& nm
   }
 }
 
+// A name the program assigns more than once (a = x; a = a*a + 1) names several boxes: the
+// last keeps it, as the program's later statements read it; earlier ones count up in
+// subscripts (a₁ = x, a = a₁ × a₁ + 1), so each box and each ∂f/∂a is one node's.
+std::vector<std::string> earlier_bindings(const Graph& g, const std::vector<NodeId>& drawn_as) {
+  std::vector<std::string> suffix(g.size());
+  std::map<std::string_view, std::vector<NodeId>> bound;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].role == Role::Forward && !g[id].name.empty() && drawn_as[id] == id) bound[g[id].name].push_back(id);
+  for (const auto& [name, ids] : bound)
+    for (size_t k = 0; k + 1 < ids.size(); ++k) suffix[ids[k]] = subscript(k + 1);
+  return suffix;
+}
+
 // drawn_as: the node whose box draws each node (itself, or its collapsed call's box).
 Naming name_nodes(const Graph& g, const std::vector<NodeId>& drawn_as) {
   Naming nm{std::vector<std::string>(g.size()), std::vector<std::string>(g.size()),
@@ -158,6 +171,7 @@ Naming name_nodes(const Graph& g, const std::vector<NodeId>& drawn_as) {
   std::vector<bool> holds_adjoint(g.size());
   for (NodeId id = 0; id < g.size(); ++id)
     if (g.adjoint(id) < g.size() && g[id].role != Role::Backward) holds_adjoint[g.adjoint(id)] = true;
+  const std::vector<std::string> earlier = earlier_bindings(g, drawn_as);
   size_t h = 0, d = 0;
   for (NodeId id = 0; id < g.size(); ++id) {  // forward names first: adjoints refer to them
     const Node& n = g[id];
@@ -165,7 +179,7 @@ Naming name_nodes(const Graph& g, const std::vector<NodeId>& drawn_as) {
     // made them some node's adjoint too (∂f/∂z = exp(y) is still h₂).
     if (n.role == Role::Backward || (n.role == Role::Const && holds_adjoint[id])) continue;
     if (n.op == Op::Const) nm.name[id] = constant_text(g, n);
-    else if (!n.name.empty()) nm.name[id] = n.name;
+    else if (!n.name.empty()) nm.name[id] = n.name + earlier[id];
     else if (drawn_as[id] != id) continue;  // inside a collapsed call: named after its box
     else if (!nm.output[id].empty() && nm.output[id] == nm.f) nm.name[id] = nm.f;  // not df/dz
     else nm.name[id] = "h" + subscript(++h);

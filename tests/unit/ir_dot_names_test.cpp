@@ -131,3 +131,11 @@ TEST_CASE("dot names: a count over unbound dims reads B, not nan", "[ir][dot][na
   CHECK_THAT(dot, !Catch::Contains("nan"));
   CHECK_THAT(dot, Catch::Contains("÷ B"));
 }
+
+TEST_CASE("dot names: a name assigned twice names two boxes apart", "[ir][dot][names]") {
+  const auto gs = steps("a = x*2; a = a*a; f = a + 1");
+  const std::string dot = ir::to_dot(gs[0]);
+  CHECK_THAT(dot, Catch::Contains("<b>a₁</b> = x × 2"));
+  CHECK_THAT(dot, Catch::Contains("<b>a</b> = a₁ × a₁"));
+  check_unique_names(gs, true);
+}
