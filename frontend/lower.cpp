@@ -92,6 +92,9 @@ class Lowerer {
   std::unordered_map<std::string_view, SourceLoc> assigned_;   // every assigned name: first assignment
   std::unordered_map<std::string_view, SourceLoc> declared_;   // input/param declarations so far
   std::unordered_map<std::string_view, SourceLoc> used_;       // undeclared inputs: first use
+  std::string unused_output_name() const;
+  void note_call(CompileError& e, const Def& d, const AstNode& n);
+  size_t call_notes_ = 0, calls_left_out_ = 0;  // an error's call notes so far (note_call)
   // The def calls being inlined, innermost last: the def and its params' values.
   struct Frame {
     const Def* def;
@@ -131,12 +134,21 @@ ir::Graph Lowerer::run() {
     const NodeId v = lower(s.expr);
     // The user's name goes on the node for the IR printer and pictures; a node
     // that already has one (an input, `b = a`) keeps it.
-    const std::string_view label = s.target.empty() ? "f" : s.target;
-    if (g_[v].name.empty()) g_[v].name = std::string(label);
+    const std::string label = s.target.empty() ? unused_output_name() : std::string(s.target);
+    if (g_[v].name.empty()) g_[v].name = label;
     if (!s.target.empty()) bound_[s.target] = v;
-    if (last) g_.outputs.push_back({std::string(label), v});
+    if (last) g_.outputs.push_back({label, v});
   }
   return std::move(g_);
+}
+
+// A bare last expression's name: "f", unless the program already calls something f (an
+// input `f + 1`, or `f = x*2; f*3`), then f1, f2, ...: never one of the user's names.
+std::string Lowerer::unused_output_name() const {
+  auto taken = [&](const std::string& n) { return assigned_.count(n) || declared_.count(n) || used_.count(n); };
+  std::string name = "f";
+  for (int k = 1; taken(name); ++k) name = "f" + std::to_string(k);
+  return name;
 }
 
 // A post-order walk with an explicit stack: operands are lowered before their
@@ -432,6 +444,24 @@ uint64_t Lowerer::min_nodes(AstId root) const {
 // Each level is a few lowering frames on the stack; no real program nests defs this deep.
 constexpr size_t kMaxDefDepth = 256;
 
+// The calls an error sits in, as notes: the innermost kCallNotes, then how many were left
+// out, then the outermost (the call the program's statement makes), never 256 lines.
+constexpr size_t kCallNotes = 8;
+
+void Lowerer::note_call(CompileError& e, const Def& d, const AstNode& n) {
+  std::string note = fmt::format("in the call to {} at {}", d.name, where(n.loc));
+  if (call_notes_ < kCallNotes) {
+    e.diag.notes.push_back(std::move(note));
+    ++call_notes_;
+  } else if (!frames_.empty()) {
+    ++calls_left_out_;
+  } else {
+    if (calls_left_out_ > 0) e.diag.notes.push_back(fmt::format("... {} calls in between left out", calls_left_out_));
+    e.diag.notes.push_back(std::move(note));
+  }
+  if (frames_.empty()) call_notes_ = calls_left_out_ = 0;
+}
+
 NodeId Lowerer::inline_def(const AstNode& n) {
   const Def& d = p_.defs[n.def];
   if (frames_.size() >= kMaxDefDepth)
@@ -449,7 +479,7 @@ NodeId Lowerer::inline_def(const AstNode& n) {
     result = lower(d.body);
   } catch (CompileError& e) {
     frames_.pop_back();
-    e.diag.notes.push_back(fmt::format("in the call to {} at {}", d.name, where(n.loc)));
+    note_call(e, d, n);
     throw;
   }
   frames_.pop_back();

@@ -1,10 +1,10 @@
 // ir/dot.cpp — Graphviz pictures of a graph, drawn like a worked homework answer.
 //
 // Every node is one box of the textbook computation graph: inputs x, y, z on
-// the left, intermediate forward nodes h1, h2, ... ("h3 = h2 × z"), the output
+// the left, intermediate forward nodes h₁, h₂, ... ("h₃ = h₂ × z"), the output
 // f with a double border, and, after autodiff, the backward pass in dashed
 // orange boxes named ∂f/∂v. With values each node also shows "= 40.1711" and,
-// where autodiff set its adjoint, "∂f/∂h3 = 2". Nodes are n<id>, so the text is
+// where autodiff set its adjoint, "∂f/∂h₃ = 2". Nodes are n<id>, so the text is
 // deterministic; one loop per pass over the arena, so big graphs are cheap.
 #include "ir/dot.h"
 
@@ -45,7 +45,7 @@ std::string html(std::string_view s) {
   return out;
 }
 
-// The formula a node computes, in the reader's notation ("h2 × z", "ln(x)").
+// The formula a node computes, in the reader's notation ("h₂ × z", "ln(x)").
 std::string formula(Op op, const std::vector<std::string>& a) {
   auto call = [&](std::string_view f) { return fmt::format("{}({})", f, a[0]); };
   switch (op) {
@@ -98,42 +98,107 @@ std::string_view operand_role(Op op, size_t i) {
   return "";
 }
 
+// A constant as drawn: its number, or for an element count over dims not bound yet (the
+// batch size a mean divides by) the dims themselves, "B", where the number would read nan.
+std::string constant_text(const Graph& g, const Node& n) {
+  if (n.attr.empty() || !std::isnan(n.value)) return number(n.value);
+  std::string dims = to_string(Shape{n.attr}, &g.dim_names);  // "[B,N]"
+  dims = dims.substr(1, dims.size() - 2);
+  for (size_t at; (at = dims.find(',')) != std::string::npos;) dims.replace(at, 1, "·");
+  return dims;
+}
+
 // What the picture calls each node, and which output (if any) it is.
 struct Naming {
-  std::vector<std::string> name;    // x, h1, f, ∂f/∂h2, δ1, or a constant's value
+  std::vector<std::string> name;    // x, h₁, f, ∂f/∂h₂, δ₁, or a constant's value
   std::vector<std::string> output;  // the first output's name, or ""
   std::string f;                    // the differentiated output, for "∂f/∂v"
 };
 
-// collapsed: a composite call's inner nodes are not drawn, so they take the call's
-// name instead of an h-number (h1, h2 then count only what the reader sees).
-Naming name_nodes(const Graph& g, bool collapsed) {
+// Automatic names count in subscript digits (h₁, h₂, δ₁). The language's names are
+// ASCII ([A-Za-z_][A-Za-z0-9_]*), so no program can spell one: an automatic name never
+// takes a name the user chose anywhere in the program (h1, say, even where a pass has
+// dropped that node), and it does not shift when the user renames something.
+std::string subscript(size_t k) {
+  static constexpr std::string_view kDigits[] = {"₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"};
+  std::string out;
+  for (char c : std::to_string(k)) out += kDigits[c - '0'];
+  return out;
+}
+
+// Which forward node a backward node's "∂f/∂v" names when several share one adjoint
+// (f, h₁ and h₃ all have ∂f/∂f = 1): one the reader sees and the user named, else one
+// the reader sees, else the last. A call's inner nodes, hidden in its box, come last,
+// so softmax's max-shift never lends its name to ∂J/∂z2.
+int adjoint_rank(const Graph& g, NodeId id, const Naming& nm, const std::vector<NodeId>& drawn_as) {
+  if (drawn_as[id] != id) return 0;
+  return !g[id].name.empty() || !nm.output[id].empty() ? 2 : 1;
+}
+
+// A hidden inner node of a collapsed call: the call's box name and the op ("y_hat.exp"),
+// numbered where the call holds that op more than once ("y_hat.sum₂").
+void name_hidden(const Graph& g, const std::vector<NodeId>& drawn_as, Naming& nm) {
+  std::map<std::pair<NodeId, Op>, size_t> total, seen;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (drawn_as[id] != id && nm.name[id].empty()) ++total[{drawn_as[id], g[id].op}];
+  for (NodeId id = 0; id < g.size(); ++id) {
+    if (drawn_as[id] == id || !nm.name[id].empty()) continue;
+    const std::pair<NodeId, Op> key{drawn_as[id], g[id].op};
+    nm.name[id] = nm.name[drawn_as[id]] + "." + std::string(mnemonic(g[id].op)) +
+                  (total[key] > 1 ? subscript(++seen[key]) : "");
+  }
+}
+
+// A name the program assigns more than once (a = x; a = a*a + 1) names several boxes: the
+// last keeps it, as the program's later statements read it; earlier ones count up in
+// subscripts (a₁ = x, a = a₁ × a₁ + 1), so each box and each ∂f/∂a is one node's.
+std::vector<std::string> earlier_bindings(const Graph& g, const std::vector<NodeId>& drawn_as) {
+  std::vector<std::string> suffix(g.size());
+  std::map<std::string_view, std::vector<NodeId>> bound;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].role == Role::Forward && !g[id].name.empty() && drawn_as[id] == id) bound[g[id].name].push_back(id);
+  for (const auto& [name, ids] : bound)
+    for (size_t k = 0; k + 1 < ids.size(); ++k) suffix[ids[k]] = subscript(k + 1);
+  return suffix;
+}
+
+// drawn_as: the node whose box draws each node (itself, or its collapsed call's box).
+Naming name_nodes(const Graph& g, const std::vector<NodeId>& drawn_as) {
   Naming nm{std::vector<std::string>(g.size()), std::vector<std::string>(g.size()),
             g.outputs.empty() || g.outputs[0].name.empty() ? "f" : g.outputs[0].name};
   for (auto it = g.outputs.rbegin(); it != g.outputs.rend(); ++it)
     if (it->id < g.size()) nm.output[it->id] = it->name;
-  // A shared adjoint is named after the last forward node using it (∂f/∂f, not ∂f/∂h1).
-  std::vector<NodeId> adjoint_of(g.size(), kNoNode);
+  std::vector<bool> holds_adjoint(g.size());
   for (NodeId id = 0; id < g.size(); ++id)
-    if (g.adjoint(id) < g.size() && g[id].role != Role::Backward) adjoint_of[g.adjoint(id)] = id;
-  int h = 0, d = 0;
+    if (g.adjoint(id) < g.size() && g[id].role != Role::Backward) holds_adjoint[g.adjoint(id)] = true;
+  const std::vector<std::string> earlier = earlier_bindings(g, drawn_as);
+  size_t h = 0, d = 0;
   for (NodeId id = 0; id < g.size(); ++id) {  // forward names first: adjoints refer to them
     const Node& n = g[id];
     // Forward nodes and inputs keep their forward names even when simplification
-    // made them some node's adjoint too (∂f/∂z = exp(y) is still h2).
-    if (n.role == Role::Backward || (n.role == Role::Const && adjoint_of[id] != kNoNode)) continue;
-    if (n.op == Op::Const) nm.name[id] = number(n.value);
-    else if (!n.name.empty()) nm.name[id] = n.name;
-    else if (collapsed && !g.group(id).empty() && n.op != Op::Input) nm.name[id] = group_name(g.group(id));
+    // made them some node's adjoint too (∂f/∂z = exp(y) is still h₂).
+    if (n.role == Role::Backward || (n.role == Role::Const && holds_adjoint[id])) continue;
+    if (n.op == Op::Const) nm.name[id] = constant_text(g, n);
+    else if (!n.name.empty()) nm.name[id] = n.name + earlier[id];
+    else if (drawn_as[id] != id) continue;  // inside a collapsed call: named after its box
     else if (!nm.output[id].empty() && nm.output[id] == nm.f) nm.name[id] = nm.f;  // not df/dz
-    else nm.name[id] = fmt::format("h{}", ++h);
+    else nm.name[id] = "h" + subscript(++h);
+  }
+  name_hidden(g, drawn_as, nm);
+  std::vector<NodeId> adjoint_of(g.size(), kNoNode);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const NodeId a = g.adjoint(id);
+    if (a >= g.size() || g[id].role == Role::Backward) continue;
+    if (adjoint_of[a] == kNoNode ||
+        adjoint_rank(g, id, nm, drawn_as) >= adjoint_rank(g, adjoint_of[a], nm, drawn_as))
+      adjoint_of[a] = id;
   }
   for (NodeId id = 0; id < g.size(); ++id) {
     if (!nm.name[id].empty()) continue;
     if (!g[id].name.empty()) nm.name[id] = g[id].name;
     else if (adjoint_of[id] != kNoNode) nm.name[id] = "∂" + nm.f + "/∂" + nm.name[adjoint_of[id]];
     else if (!nm.output[id].empty()) nm.name[id] = nm.output[id];
-    else nm.name[id] = fmt::format("δ{}", ++d);
+    else nm.name[id] = "δ" + subscript(++d);
   }
   return nm;
 }
@@ -172,8 +237,8 @@ std::vector<std::string> label_rows(const Graph& g, NodeId id, const Naming& nm,
   const Node& n = g[id];
   std::vector<std::string> rows;
   if (n.op == Op::Const) {
-    bool named = nm.name[id] != number(n.value);
-    rows.push_back(named ? html(nm.name[id]) + " = " + number(n.value) : number(n.value));
+    const std::string value = html(constant_text(g, n));
+    rows.push_back(nm.name[id] != constant_text(g, n) ? html(nm.name[id]) + " = " + value : value);
   } else if (n.op == Op::Input) {
     rows.push_back("<b>" + html(nm.name[id]) + "</b>");
   } else {
@@ -250,14 +315,23 @@ std::vector<bool> backward_side(const Graph& g) {
   return side;
 }
 
-// Edges run operand → user. Backward ones are dashed; those from the forward
-// side do not rank the picture, so the backward pass sits beneath the forward one.
-void emit_edges(std::string& out, const Graph& g, NodeId id, const std::vector<bool>& backward,
-                const std::vector<NodeId>& drawn_as, std::set<std::pair<NodeId, NodeId>>& done) {
+// Edges run operand → user, one per operand: x + x gets two arrows (Graphviz draws
+// distinct statements as parallel edges). A collapsed call's box gets one arrow per
+// node flowing in (`into_boxes` remembers them), however many inner nodes read it.
+// Backward edges are dashed; those from the forward side do not rank the picture, so
+// the backward pass sits beneath the forward one.
+struct Edges {
+  std::vector<NodeId> drawn_as;                       // the box drawing each node
+  std::vector<bool> boxed;                            // drawn inside a collapsed call's box
+  std::set<std::pair<NodeId, NodeId>> into_boxes{};   // (operand, box) arrows drawn so far
+};
+
+void emit_edges(std::string& out, const Graph& g, NodeId id, const std::vector<bool>& backward, Edges& e) {
   const Node& n = g[id];
   for (size_t i = 0; i < n.inputs.size(); ++i) {
-    const NodeId from = drawn_as[n.inputs[i]], to = drawn_as[id];
-    if (from == to || !done.insert({from, to}).second) continue;  // inside one box, or drawn
+    const NodeId from = e.drawn_as[n.inputs[i]], to = e.drawn_as[id];
+    if (from == to) continue;  // inside one box
+    if (e.boxed[id] && !e.into_boxes.insert({from, to}).second) continue;
     std::vector<std::string> attrs;
     if (backward[id]) attrs.emplace_back(R"(style=dashed, color="#d35400")");
     if (backward[id] && !backward[n.inputs[i]]) attrs.emplace_back("constraint=false");
@@ -304,8 +378,25 @@ std::map<std::string, std::vector<NodeId>> group_members(const Graph& g, const s
 
 // A collapsed call is one box: the node computing its result, labelled with the
 // call's name, its type and value.
-void emit_group_box(std::string& out, const Graph& g, NodeId last, const Naming& nm, const DotOptions& opts) {
-  std::vector<std::string> rows = {"<b>" + html(group_name(g.group(last))) + "</b>"};
+// "y_hat = softmax(z2)": the call's operands are the nodes flowing in from outside,
+// spelt out when there is one; with several, their order in the call is not recorded,
+// so the arrows (with their shapes) show them instead.
+std::string call_text(const Graph& g, const std::vector<NodeId>& members, const std::vector<NodeId>& drawn_as,
+                      const Naming& nm) {
+  const NodeId box = members.back();
+  std::vector<NodeId> from;
+  for (NodeId id : members)
+    for (NodeId in : g[id].inputs)
+      if (drawn_as[in] != box && std::find(from.begin(), from.end(), drawn_as[in]) == from.end())
+        from.push_back(drawn_as[in]);
+  const std::string call = group_name(g.group(box));
+  return from.size() == 1 ? fmt::format("{}({})", call, nm.name[from[0]]) : call + "(…)";
+}
+
+void emit_group_box(std::string& out, const Graph& g, const std::vector<NodeId>& members,
+                    const std::vector<NodeId>& drawn_as, const Naming& nm, const DotOptions& opts) {
+  const NodeId last = members.back();
+  std::vector<std::string> rows = {"<b>" + html(nm.name[last]) + "</b> = " + html(call_text(g, members, drawn_as, nm))};
   if (!g[last].shape.is_scalar())
     rows.push_back(fmt::format("<font point-size=\"10\" color=\"#666666\">{}</font>", html(g.type_string(last))));
   if (has_value(opts, last)) rows.push_back("= " + html(value_text(opts, last)));
@@ -339,26 +430,27 @@ void emit_kernel_clusters(std::string& out, const Graph& g, const Naming& nm, co
 }  // namespace
 
 std::string to_dot(const Graph& g, const DotOptions& opts) {
-  const Naming nm = name_nodes(g, opts.collapse_groups);
   const std::vector<bool> backward = backward_side(g);
   const auto groups = group_members(g, backward);
+  // The kernel form draws every node (kernels are the clusters; Graphviz clusters cannot overlap).
+  const bool collapse = opts.collapse_groups && g.kernels.empty();
   std::vector<NodeId> drawn_as(g.size());
   for (NodeId id = 0; id < g.size(); ++id) drawn_as[id] = id;
   std::vector<bool> in_group(g.size(), false);
   for (const auto& [name, members] : groups)
     for (NodeId id : members) {
       in_group[id] = true;
-      if (opts.collapse_groups) drawn_as[id] = members.back();
+      if (collapse) drawn_as[id] = members.back();
     }
+  const Naming nm = name_nodes(g, drawn_as);
   std::string out;
   out.reserve(static_cast<size_t>(g.size()) * 200 + 512);
   emit_header(out, opts);
-  if (!g.kernels.empty()) {  // the kernel form: kernels are the clusters (Graphviz clusters cannot overlap)
+  if (!g.kernels.empty()) {
     emit_kernel_clusters(out, g, nm, opts);
     emit_input_column(out, g);
-    std::set<std::pair<NodeId, NodeId>> drawn_edges;
-    for (NodeId id = 0; id < g.size(); ++id) drawn_as[id] = id;
-    for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward, drawn_as, drawn_edges);
+    Edges edges{drawn_as, std::vector<bool>(g.size())};
+    for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward, edges);
     return out + "}\n";
   }
   for (NodeId id = 0; id < g.size(); ++id)
@@ -366,7 +458,7 @@ std::string to_dot(const Graph& g, const DotOptions& opts) {
   int cluster = 0;
   for (const auto& [name, members] : groups) {
     if (opts.collapse_groups) {
-      emit_group_box(out, g, members.back(), nm, opts);
+      emit_group_box(out, g, members, drawn_as, nm, opts);
       continue;
     }
     fmt::format_to(std::back_inserter(out), "  subgraph cluster_{} {{\n    label=\"{}\"; labeljust=l; fontsize=11; "
@@ -382,8 +474,9 @@ std::string to_dot(const Graph& g, const DotOptions& opts) {
     out += "  }\n";
   }
   emit_input_column(out, g);
-  std::set<std::pair<NodeId, NodeId>> drawn_edges;
-  for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward, drawn_as, drawn_edges);
+  Edges edges{drawn_as, std::vector<bool>(g.size())};
+  for (NodeId id = 0; id < g.size(); ++id) edges.boxed[id] = collapse && in_group[id];
+  for (NodeId id = 0; id < g.size(); ++id) emit_edges(out, g, id, backward, edges);
   out += "}\n";
   return out;
 }

@@ -21,7 +21,9 @@ struct DotOptions {
 // Inputs, ops, constants and outputs get distinct shapes; backward nodes a
 // distinct colour and style. With values, each forward node shows its value and,
 // where autodiff set its adjoint, the gradient ∂f/∂node, as a worked homework
-// answer would; intermediate forward nodes are labelled h1, h2, ... in order.
+// answer would; intermediate forward nodes are labelled h₁, h₂, ... in order (subscripts:
+// no program can spell them, so they never take a user's name); a collapsed call's hidden
+// nodes are named after its box (y_hat.exp), and every operand gets its own edge.
 // Tensor nodes show their type (f32[B,784]) and edges carry their operand's shape;
 // the nodes of one composite call sit in a cluster named after it, or in one box.
 std::string to_dot(const Graph& g, const DotOptions& opts = {});

@@ -104,6 +104,9 @@ expect_stdout sign-apply '{"value": 0.36787944117144233}' eval -e 'f = exp -x' -
 expect_error sign-function-plus 1 "'ln' is a function; call it as ln(x) or ln x" eval -e 'f = ln + 1'
 expect_error sign-function-minus 1 "'exp' is a function" eval -e 'f = exp - 1'
 expect_error sign-function-tight 1 "'exp' is a function" eval -e 'f = exp-x' --at x=1
+# A bare output is f unless the program calls something f already (then f1, f2, ...).
+expect_stdout bare-output-f-taken "$(printf 'f1     = 6\ndf1/dx = 6')" grad -e 'f = x*2; f*3' --at x=1
+expect_stdout bare-output-f-input "$(printf 'f1     = 3\ndf1/df = 1')" grad -e 'f + 1' --at f=2
 # --- bad programs: exit 1, file:line:col, the line and a caret ---------------------------
 expect_error unknown-function 1 "<-e>:1:5: error: unknown function 'lnn'" eval -e 'f = lnn(x)' --at x=1
 expect_error unbalanced 1 "error: expected ')'" eval -e 'f = (x + 1' --at x=1
@@ -120,6 +123,29 @@ expect_error defs-doubling 1 "this call of f39 alone adds at least 1649267441663
 # 10,000 transposes: transpose∘transpose folds away at -O1 and up (the tensor JIT took 13 s).
 transposes=$(printf '.T%.0s' $(seq 10000))
 expect_stdout transposes-10000 '{"value": 21}' eval -e "input x[2,3]; f = sum(x$transposes)" --at 'x=[[1,2,3],[4,5,6]]' --json
+# Generated inputs too big for the fuzzer, each through the JIT and the interpreter, with
+# value and gradient. Sizes are chosen so that anything quadratic in the program's length
+# would take minutes (40,000 transposes took 28 s in the tensor JIT's grad once): the
+# CLI timeout, not a timed assertion, is the bound.
+transposes40k=$(printf '.T%.0s' $(seq 40000))
+python3 -c 'print("a = x"); print("a = sin(a) + 0.5\n" * 20000)' > "$TMP/chain.grad"
+wide=$(python3 -c 'print("f = " + " + ".join("x%d*x%d" % (i, i) for i in range(5000)))')
+defs=$(python3 -c 'print("def f0(v) = v*v")
+for i in range(1, 200): print("def f%d(v) = f%d(v) + 1" % (i, i - 1))
+print("y = f199(x)")')
+big='param x[1000, 1000] = zeros()
+f = sum(exp(x) * x.T)'
+wide_at=$(python3 -c 'print(",".join("x%d=1" % i for i in range(5000)))')
+for how in jit interpret; do
+  flag=(); [ "$how" = interpret ] && flag=(--interpret)
+  expect_stdout "transposes-40000-$how" '{"value": 21, "grad": {"x": [[1, 1, 1], [1, 1, 1]]}}' \
+    grad -e "input x[2,3]; f = sum(x$transposes40k)" --at 'x=[[1,2,3],[4,5,6]]' --json "${flag[@]}"
+  run "chain-20000-$how" 0 grad "$TMP/chain.grad" --at x=0.5 --json "${flag[@]}" && ok
+  run "wide-5000-inputs-$how" 0 grad -e "$wide" --at "$wide_at" --json "${flag[@]}" &&
+    { grep -q '"value": 5000,' "$TMP/out" && ok || bad "wide-5000-inputs-$how" "$(head -c 200 "$TMP/out")"; }
+  expect_stdout "defs-200-$how" '{"value": 200, "grad": {"x": 2}}' grad -e "$defs" --at x=1 --json "${flag[@]}"
+  expect_stdout "dims-1000x1000-$how" '{"value": 0}' eval -e "$big" --json "${flag[@]}"
+done
 # A degree-1000 polynomial in Horner form, as code generators write it, compiles and runs.
 horner=$(python3 -c 'import sys; s="1"
 for i in range(1000): s="%d + x*(%s)" % (i % 7 + 1, s)

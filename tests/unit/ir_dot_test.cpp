@@ -2,7 +2,8 @@
 //
 // A golden file pins the homework seed f = ln x + exp(y)·z at [1,3,2] byte for
 // byte (GRADC_UPDATE_GOLDEN=1 rewrites it); the rest checks what a reader must
-// see: h-names, values, ∂f/∂ lines, escaping, operand-order labels, big graphs,
+// see: h-names (h₁, h₂: subscripts, which no program can spell), values, ∂f/∂ lines,
+// escaping, operand-order labels, big graphs,
 // and that Graphviz itself accepts the text when `dot` is installed.
 #include <catch2/catch.hpp>
 
@@ -112,10 +113,10 @@ TEST_CASE("dot: the homework seed matches the golden picture", "[ir][dot][golden
 TEST_CASE("dot: forward nodes read h1, h2, ... with their values", "[ir][dot]") {
   const std::string text = draw(seed_graph().g, kSeedTitle, true);
   CHECK(text.find("rankdir=LR") != std::string::npos);
-  CHECK(text.find("<b>h1</b> = ln(x)") != std::string::npos);
-  CHECK(text.find("<b>h2</b> = exp(y)") != std::string::npos);
-  CHECK(text.find("<b>h3</b> = h2 × z") != std::string::npos);
-  CHECK(text.find("<b>f</b> = h1 + h3") != std::string::npos);
+  CHECK(text.find("<b>h₁</b> = ln(x)") != std::string::npos);
+  CHECK(text.find("<b>h₂</b> = exp(y)") != std::string::npos);
+  CHECK(text.find("<b>h₃</b> = h₂ × z") != std::string::npos);
+  CHECK(text.find("<b>f</b> = h₁ + h₃") != std::string::npos);
   CHECK(text.find("= 40.1711") != std::string::npos);
   CHECK(text.find("= 20.0855") != std::string::npos);
   CHECK(text.find("peripheries=2") != std::string::npos);  // the output f
@@ -125,7 +126,7 @@ TEST_CASE("dot: forward nodes read h1, h2, ... with their values", "[ir][dot]") 
 
 TEST_CASE("dot: without values only the formulas are drawn", "[ir][dot]") {
   const std::string text = draw(seed_graph().g, "", false);
-  CHECK(text.find("<b>h3</b> = h2 × z") != std::string::npos);
+  CHECK(text.find("<b>h₃</b> = h₂ × z") != std::string::npos);
   CHECK(text.find("= 40.1711") == std::string::npos);
   CHECK(text.find("labelloc") == std::string::npos);  // no title, no graph label
 }
@@ -134,13 +135,13 @@ TEST_CASE("dot: adjoints add ∂f/∂ lines and a dashed backward pass", "[ir][d
   Seed s = seed_graph();
   add_backward_by_hand(s);
   const std::string text = draw(s.g, kSeedTitle, true);
-  CHECK(text.find("∂f/∂h2 = 2") != std::string::npos);
-  CHECK(text.find("∂f/∂h3 = 1") != std::string::npos);
+  CHECK(text.find("∂f/∂h₂ = 2") != std::string::npos);
+  CHECK(text.find("∂f/∂h₃ = 1") != std::string::npos);
   CHECK(text.find("∂f/∂x = 1") != std::string::npos);
   CHECK(text.find("∂f/∂y = 40.1711") != std::string::npos);
   CHECK(text.find("∂f/∂z = 20.0855") != std::string::npos);
   // Backward nodes: named after what they differentiate, dashed, in their own cluster.
-  CHECK(text.find("<b>∂f/∂h2</b> = ∂f/∂f × z") != std::string::npos);
+  CHECK(text.find("<b>∂f/∂h₂</b> = ∂f/∂f × z") != std::string::npos);
   CHECK(text.find("<b>∂f/∂x</b> = ∂f/∂f ÷ x") != std::string::npos);
   CHECK(text.find("subgraph cluster_backward") != std::string::npos);
   CHECK(text.find("style=dashed") != std::string::npos);
@@ -177,7 +178,7 @@ TEST_CASE("dot: a 10,000-node chain is drawn without recursion", "[ir][dot]") {
   for (int i = 0; i < 10000; ++i) v = b.unary(Op::Sin, v);
   g.outputs.push_back({"f", v});
   const std::string text = ir::to_dot(g);
-  CHECK(text.find("<b>h9999</b> = sin(h9998)") != std::string::npos);
+  CHECK(text.find("<b>h₉₉₉₉</b> = sin(h₉₉₉₈)") != std::string::npos);
   CHECK(text.find("n10000 [") != std::string::npos);
   CHECK(text.find("n9999 -> n10000;") != std::string::npos);
 }
