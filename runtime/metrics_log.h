@@ -37,7 +37,9 @@ struct MetricsTable {
 // CSV: a header line, then one line per row; a missing value is an empty field.
 std::string encode_metrics_csv(const MetricsTable& table);
 // JSON: an array with one object per row on its own line; a missing value is null.
-std::string encode_metrics_json(const MetricsTable& table);
+// `row_members`, if given, one per row: members that are objects (`"layer_stats": {...}`,
+// "" for none) written after the row's numbers. CSV has no place for them.
+std::string encode_metrics_json(const MetricsTable& table, const std::vector<std::string>& row_members = {});
 
 // Reads a log written by MetricsLog (or by hand): JSON if the path ends in .json, else CSV. The
 // only column it requires is "epoch".
@@ -55,8 +57,10 @@ class MetricsLog {
                            int64_t last_epoch);
 
   // Adds an epoch's row and rewrites the file. Columns not given are missing; a name that is
-  // not a column, or an epoch not after the last row's, is an error.
-  void append(int64_t epoch, const std::vector<std::pair<std::string, double>>& values);
+  // not a column, or an epoch not after the last row's, is an error. `json_members`
+  // (`"name": {...}, ...`) go into a JSON log's row after the numbers; a CSV log ignores them.
+  void append(int64_t epoch, const std::vector<std::pair<std::string, double>>& values,
+              const std::string& json_members = {});
 
   const MetricsTable& table() const { return table_; }
   const std::string& path() const { return path_; }
@@ -64,6 +68,7 @@ class MetricsLog {
  private:
   std::string path_;
   MetricsTable table_;
+  std::vector<std::string> row_members_;  // JSON members that are not numbers, one per row
   void write() const;
 };
 

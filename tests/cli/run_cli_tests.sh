@@ -434,6 +434,22 @@ for i in $(seq 8); do
     loads=$((loads + 1)) || { bad kill-9 "kill $i left a checkpoint that does not load: $(cat "$TMP/k.err")"; break; }
 done
 [ $loads = 8 ] && ok
+# --layer-stats: a table at initialisation and after every epoch (x, h, logits, then W and V),
+# on the first 100 examples; the JSON log holds them (the first row the initial ones too).
+sed 's/^logits = relu(x @ W) @ V$/h = relu(x @ W)\nlogits = h @ V/' "$TMP/deep.grad" > "$TMP/named.grad"
+run layer-stats 0 train "$TMP/named.grad" --data "$TMP/tiny" --epochs 2 --layer-stats --log "$TMP/ls.json" &&
+  { [ "$(grep -c '^layer stats at ' "$TMP/out")" = 3 ] && grep -q '^layer stats at initialisation: the first 100 training examples' "$TMP/out" &&
+    grep -q '^layer stats at epoch 2: ' "$TMP/out" && [ "$(grep -c '^h *activation *\[100,5\] ' "$TMP/out")" = 3 ] &&
+    [ "$(grep -c '^V *param *\[5,3\] ' "$TMP/out")" = 3 ] && grep -q '^x *input *\[100,4\] .* -  *-  *-$' "$TMP/out" &&
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=r[0]["layer_stats_init"]
+assert s["when"]=="initialisation" and [l["name"] for l in s["layers"]]==["x","h","logits","W","V"], s
+assert "layer_stats_init" not in r[1] and r[1]["layer_stats"]["epoch"]==2 and r[1]["layer_stats"]["batch"]==100
+h=s["layers"][1]; assert h["kind"]=="activation" and 0<h["zeros"]<1 and h["variance"]>0 and h["grad_variance"]>0
+assert s["layers"][0]["grad_mean"] is None' "$TMP/ls.json" && ok || bad layer-stats "$(cat "$TMP/out"; cat "$TMP/ls.json")"; }
+run layer-stats-off 0 train "$TMP/deep.grad" --data "$TMP/tiny" --epochs 1 &&
+  { grep -q 'layer stats' "$TMP/out" && bad layer-stats-off "printed without --layer-stats" || ok; }
+run layer-stats-csv 0 train "$TMP/deep.grad" --data "$TMP/tiny" --epochs 1 --layer-stats --log "$TMP/ls.csv" &&
+  { [ "$(head -1 "$TMP/ls.csv")" = "$(head -1 "$TMP/m.csv")" ] && ok || bad layer-stats-csv "$(cat "$TMP/ls.csv")"; }
 # gradc predict: the model at the checkpoint's params on --show test examples drawn by --seed.
 PR=(predict "$TMP/lin.grad" --load "$TMP/straight.npz" --data "$TMP/tiny")
 run predict 0 "${PR[@]}" --show 3 --seed 1 &&

@@ -31,6 +31,7 @@ struct TrainOptions {
   bool no_shuffle = false;
   PipelineArgs pipeline;
   std::string save, resume, log, plot;
+  bool layer_stats = false;
   const CLI::App* cmd = nullptr;  // which options were given (resume keeps the saved ones)
 };
 
@@ -94,6 +95,19 @@ std::vector<std::string> custom_passes(const PipelineArgs& p) {
   }
 }
 
+// --layer-stats: the table before the first step (or where a resumed run starts), then
+// after every epoch through the observer. Only a fresh run's first table goes to the log
+// (as the first row's layer_stats_init): a resumed run's is the last logged row's.
+void add_layer_stats(runtime::Trainer& trainer, TrainOutputs& outputs) {
+  const bool fresh = trainer.step() == 0;
+  const runtime::LayerStatsReport init = trainer.layer_stats(
+      fresh ? std::string("initialisation") : fmt::format("the resumed point (epoch {}, step {})", trainer.epoch(), trainer.step()));
+  fmt::print("{}", runtime::format_layer_stats(init));
+  std::fflush(stdout);
+  if (fresh) outputs.layer_stats_init_json = runtime::layer_stats_json(init);
+  outputs.layer_stats = [&trainer](const std::string& when) { return trainer.layer_stats(when); };
+}
+
 int run_train(TrainOptions o) {
   frontend::SourceFile src = load_source(o.program);
   ProgramArgs as_f32 = o.program;
@@ -129,11 +143,13 @@ int run_train(TrainOptions o) {
   std::fflush(stdout);
   if (o.pipeline.stats) std::fputs(trainer.pipeline_stats().c_str(), stderr);
   TrainOutputs outputs{.epochs = o.cfg.epochs, .steps = steps, .log = {}, .plot = o.plot,
-                       .plot_title = o.program.file.empty() ? std::string("gradc train") : o.program.file, .save = {}};
+                       .plot_title = o.program.file.empty() ? std::string("gradc train") : o.program.file, .save = {},
+                       .layer_stats = {}, .layer_stats_init_json = {}};
   if (!o.log.empty())
     outputs.log = resumed ? runtime::MetricsLog::resume(o.log, kLogExtras, resumed->epoch)
                           : runtime::MetricsLog(o.log, kLogExtras);
   if (!o.save.empty()) outputs.save = [&] { runtime::save_checkpoint(o.save, trainer, model, o.cfg); };
+  if (o.layer_stats) add_layer_stats(trainer, outputs);
   if (trainer.epoch() >= o.cfg.epochs)
     fmt::print("nothing to do: the run is past epoch {} of --epochs {}\n", trainer.epoch(), o.cfg.epochs);
   TrainObserverCli obs(std::move(outputs));
@@ -187,6 +203,9 @@ void register_train(CLI::App& app, Action& run) {
   cmd->add_option("--resume", o.resume, "Continue the run saved in this checkpoint (--epochs counts the total)");
   cmd->add_option("--log", o.log, "Write the metrics of every epoch to this file (.json: JSON, else CSV)");
   cmd->add_option("--plot", o.plot, "Draw the loss and accuracy curves here after every epoch (.svg or .png)");
+  cmd->add_flag("--layer-stats", o.layer_stats,
+                "Per layer: mean, variance and zeros of the values and gradients on a fixed batch, at "
+                "initialisation and after every epoch (in the --log too, if .json)");
   add_pipeline_options(*cmd, o.pipeline);
   o.cmd = cmd;
   cmd->footer(

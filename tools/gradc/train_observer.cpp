@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cmath>
+#include <utility>
 
 #include "tools/gradc/plot.h"
 
@@ -61,12 +62,24 @@ void TrainObserverCli::on_epoch(const runtime::EpochReport& r) {
   fmt::print("{}  {:.2f} s\n", line, r.seconds);
   std::fflush(stdout);
   if (out_.save) out_.save();  // first: the checkpoint matters more than the pictures
-  record(r);
+  record(r, measure_layer_stats(r.epoch));
+}
+
+// --layer-stats after an epoch: the table on stdout, and the JSON members of the log's row.
+std::string TrainObserverCli::measure_layer_stats(int epoch) {
+  if (!out_.layer_stats) return {};
+  const runtime::LayerStatsReport stats = out_.layer_stats(fmt::format("epoch {}", epoch));
+  fmt::print("{}", runtime::format_layer_stats(stats));
+  std::fflush(stdout);
+  std::string members = "\"layer_stats\": " + runtime::layer_stats_json(stats);
+  if (!out_.layer_stats_init_json.empty())
+    members = "\"layer_stats_init\": " + std::exchange(out_.layer_stats_init_json, {}) + ", " + members;
+  return members;
 }
 
 // The metrics row to --log, and the curves to --plot. A plot that fails (no gnuplot) is said
 // once and training goes on: the log and the checkpoint are still written.
-void TrainObserverCli::record(const runtime::EpochReport& r) {
+void TrainObserverCli::record(const runtime::EpochReport& r, const std::string& json_members) {
   std::vector<std::pair<std::string, double>> row = {
       {"train_loss", missing_if_unmeasured(r.train, r.train.loss)},
       {"test_loss", missing_if_unmeasured(r.test, r.test.loss)},
@@ -76,7 +89,7 @@ void TrainObserverCli::record(const runtime::EpochReport& r) {
       {"validation_loss", missing_if_unmeasured(r.validation, r.validation.loss)},
       {"validation_accuracy", missing_if_unmeasured(r.validation, r.validation.accuracy)},
       {"lr", r.lr}};
-  if (out_.log) out_.log->append(r.epoch, row);
+  if (out_.log) out_.log->append(r.epoch, row, json_members);
   if (out_.plot.empty() || plot_failed_) return;
   if (!out_.log) {
     std::vector<double> values = {static_cast<double>(r.epoch)};
