@@ -450,6 +450,18 @@ run layer-stats-off 0 train "$TMP/deep.grad" --data "$TMP/tiny" --epochs 1 &&
   { grep -q 'layer stats' "$TMP/out" && bad layer-stats-off "printed without --layer-stats" || ok; }
 run layer-stats-csv 0 train "$TMP/deep.grad" --data "$TMP/tiny" --epochs 1 --layer-stats --log "$TMP/ls.csv" &&
   { [ "$(head -1 "$TMP/ls.csv")" = "$(head -1 "$TMP/m.csv")" ] && ok || bad layer-stats-csv "$(cat "$TMP/ls.csv")"; }
+# gradc plot-curves: several runs' logs (CSV and JSON) overlaid on one chart, named by file or --label.
+run plot-curves 0 plot-curves "$TMP/m.csv" "$TMP/ls.json" "$TMP/m.json" --out "$TMP/sweep.svg" --title 'three runs' &&
+  { grep -q '^.*sweep.svg: 3 runs$' "$TMP/out" && grep -q '<svg' "$TMP/sweep.svg" && grep -q '>ls<' "$TMP/sweep.svg" &&
+    grep -q '>three runs<' "$TMP/sweep.svg" && ok || bad plot-curves "$(cat "$TMP/out" "$TMP/err")"; }
+run plot-curves-labels 0 plot-curves "$TMP/m.csv" "$TMP/ls.json" --label 'lr 0.05' --label deeper --out "$TMP/sweep.png" &&
+  { [ -s "$TMP/sweep.png" ] && ok || bad plot-curves-labels "no picture"; }
+expect_error plot-curves-label-count 2 "--label: 1 labels for 2 logs" plot-curves "$TMP/m.csv" "$TMP/m.json" --label a --out "$TMP/s.svg"
+expect_error plot-curves-ext 2 "must end in .svg or .png" plot-curves "$TMP/m.csv" --out "$TMP/s.pdf"
+expect_error plot-curves-missing 1 "nothere.csv: cannot open" plot-curves "$TMP/nothere.csv" --out "$TMP/s.svg"
+expect_error plot-curves-no-out 2 "--out is required" plot-curves "$TMP/m.csv"
+GRADC_GNUPLOT="$TMP/no-such-gnuplot" expect_error plot-curves-no-gnuplot 1 "gnuplot is not installed" \
+  plot-curves "$TMP/m.csv" --out "$TMP/s.svg"
 # gradc predict: the model at the checkpoint's params on --show test examples drawn by --seed.
 PR=(predict "$TMP/lin.grad" --load "$TMP/straight.npz" --data "$TMP/tiny")
 run predict 0 "${PR[@]}" --show 3 --seed 1 &&
