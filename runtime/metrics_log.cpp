@@ -140,8 +140,9 @@ MetricsTable parse_json(const std::string& text, const std::string& path, std::v
   return t;
 }
 
-std::vector<std::string> all_columns(const std::vector<std::string>& extra, const std::string& path) {
+std::vector<std::string> all_columns(const std::vector<std::string>& extra, const std::string& path, bool no_accuracy) {
   std::vector<std::string> columns = kMetricsColumns;
+  if (no_accuracy) std::erase(columns, "test_accuracy");
   for (const std::string& name : extra) {
     if (!valid_column_name(name))
       fail(path, fmt::format("column name '{}' must be letters, digits and '_'", name));
@@ -208,14 +209,14 @@ MetricsTable read_metrics_file(const std::string& path, std::vector<std::string>
 
 MetricsTable read_metrics(const std::string& path) { return read_metrics_file(path, nullptr); }
 
-MetricsLog::MetricsLog(std::string path, std::vector<std::string> extra_columns)
+MetricsLog::MetricsLog(std::string path, std::vector<std::string> extra_columns, bool no_accuracy)
     : path_(std::move(path)) {
-  table_.columns = all_columns(extra_columns, path_);
+  table_.columns = all_columns(extra_columns, path_, no_accuracy);
 }
 
 MetricsLog MetricsLog::resume(std::string path, std::vector<std::string> extra_columns,
-                              int64_t last_epoch) {
-  MetricsLog log(std::move(path), std::move(extra_columns));
+                              int64_t last_epoch, bool no_accuracy) {
+  MetricsLog log(std::move(path), std::move(extra_columns), no_accuracy);
   std::error_code ec;
   if (!std::filesystem::exists(log.path_, ec)) return log;
   std::vector<std::string> members;

@@ -48,13 +48,14 @@ MetricsTable read_metrics(const std::string& path);
 class MetricsLog {
  public:
   // A new log at PATH (replacing any file there at the first append), with kMetricsColumns then
-  // `extra_columns` (names of letters, digits and '_').
-  MetricsLog(std::string path, std::vector<std::string> extra_columns);
+  // `extra_columns` (names of letters, digits and '_'). `no_accuracy`: test_accuracy is left
+  // out of the columns (a regression has none).
+  MetricsLog(std::string path, std::vector<std::string> extra_columns, bool no_accuracy = false);
 
   // Continues the log at PATH after `last_epoch`: rows past it are dropped and the file is
   // rewritten at once. A missing file starts a new log; a file with other columns is an error.
   static MetricsLog resume(std::string path, std::vector<std::string> extra_columns,
-                           int64_t last_epoch);
+                           int64_t last_epoch, bool no_accuracy = false);
 
   // Adds an epoch's row and rewrites the file. Columns not given are missing; a name that is
   // not a column, or an epoch not after the last row's, is an error. `json_members`

@@ -161,15 +161,20 @@ struct Trainer::Impl {
     for (int64_t i = 0; i < count; ++i) {
       const int64_t r = rows ? rows[i] : i;
       std::copy_n(d.images.data() + static_cast<size_t>(r) * f, f, xs + static_cast<size_t>(i) * f);
-      ys[i] = static_cast<float>(d.labels[static_cast<size_t>(r)]);
+      ys[i] = model.regression ? d.targets[static_cast<size_t>(r)] : static_cast<float>(d.labels[static_cast<size_t>(r)]);
     }
   }
 
   int64_t correct(const float* lg, const float* ys, int64_t count) const {
     int64_t right = 0;
+    if (model.regression) return 0;  // no classes: accuracy() is NaN
     for (int64_t i = 0; i < count; ++i)
       right += argmax_row(lg + i * model.classes, model.classes) == static_cast<int64_t>(ys[i]);
     return right;
+  }
+
+  double accuracy(int64_t right, int64_t n) const {
+    return model.regression ? std::nan("") : static_cast<double>(right) / static_cast<double>(n);
   }
 
   Metrics evaluate(const Dataset& d, int64_t begin, int64_t end) {
@@ -189,7 +194,7 @@ struct Trainer::Impl {
     m.n = end - begin;
     if (m.n > 0) {
       m.loss = loss_sum / static_cast<double>(m.n);
-      m.accuracy = static_cast<double>(right) / static_cast<double>(m.n);
+      m.accuracy = accuracy(right, m.n);
     }
     return m;
   }
@@ -280,7 +285,7 @@ struct Trainer::Impl {
     }
     r.seconds = seconds_since(t0);
     if (seen > 0)
-      r.train = {loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), seen};
+      r.train = {loss_sum / static_cast<double>(seen), accuracy(right, seen), seen};
     ++epoch;
     r.test = evaluate(data.test, 0, data.test.n);
     r.validation = evaluate(data.train, n_train, data.train.n);

@@ -40,7 +40,7 @@ struct TrainConfig {
 };
 
 struct Metrics {
-  double loss = 0, accuracy = 0;  // mean loss per example; share of argmax(logits) == label
+  double loss = 0, accuracy = 0;  // mean loss per example; share of argmax(logits) == label (NaN: regression)
   int64_t n = 0;                  // examples; 0: not measured
 };
 

@@ -371,6 +371,18 @@ expect_error train-no-labels 1 "one integer input for the labels" \
   train -e 'input x[B,4]; param W[4,3] = he(); loss = sum(x @ W)' --data "$TMP/tiny"
 expect_error train-no-params 1 "no params to train" \
   train -e 'input x[B,4]; input y[B] : int; input W[4,3]; loss = cross_entropy(x @ W, y)' --data "$TMP/tiny"
+# Regression: two float inputs (features, then targets), float targets read from the label column.
+mkdir -p "$TMP/reg"
+printf 'label,a\n0.5,1\n1.5,2\n2.5,3\n' > "$TMP/reg/train.csv"; cp "$TMP/reg/train.csv" "$TMP/reg/test.csv"
+REG='input x[B,1]; input t[B]; param w[1] = zeros(); param c = zeros(); loss = mse(sum(x * w, axis=1) + c, t)'
+run train-regression 0 train -e "$REG" --data "$TMP/reg" --epochs 200 --batch 3 --lr 0.05 &&
+  { grep '^epoch 200/200 ' "$TMP/out" | awk '{ exit !($5 < 0.01) }' && ! grep -q accuracy "$TMP/out" && ok ||
+    bad train-regression "$(tail -1 "$TMP/out")"; }
+expect_error train-regression-labels 1 "the label '0.5' is not a whole number" train "$TMP/lin.grad" --data "$TMP/reg"
+expect_error train-regression-targets-2d 1 "must share a named leading batch dim" \
+  train -e 'input x[B,1]; input t[B,2]; param w[1,2] = zeros(); loss = mse(x @ w, t)' --data "$TMP/reg"
+expect_error train-regression-idx 1 "a regression model's data is a directory" train -e "$REG" --data fashion-mnist
+expect_error predict-regression 1 "this model is a regression" predict -e "$REG" --load "$TMP/nothere.npz" --data "$TMP/reg"
 expect_error train-at-unknown 2 "'Q' is not a param" "${TRAIN[@]}" --at Q=1
 # --- checkpoints, resume, Ctrl-C, metrics log, curves (docs/checkpoints.md) -------------------
 # 2 epochs straight and 1 epoch + --resume 1 epoch: the same checkpoint, byte for byte (params,

@@ -40,6 +40,13 @@ train xor-constant "$EX/xor_constant.grad" "${XOR[@]}" --save "$TMP/const.npz" &
 # A seeded random start breaks the symmetry: the trained XOR net's hidden units differ.
 npz "$TMP/xor.npz" 'col("W1", 0) != col("W1", 1)' && ok || bad xor-differ "the random start's hidden units are equal"
 
+# Regression (MSE, float targets): it fits sin(3x) to well under the 0.2 of the best constant
+# (the targets' variance) and near the noise's 0.0025; no accuracy printed or logged.
+train regression "$EX/regression.grad" --data "$EX/regression" --epochs 60 --batch 16 --lr 0.03 --log "$TMP/reg.csv" &&
+  { grep '^epoch 60/60 ' "$TMP/regression.out" | awk '{ for (i = 1; i < NF; i++) if ($i == "test" && $(i + 1) == "loss") exit !($(i + 2) < 0.02) }' &&
+    ! grep -q accuracy "$TMP/regression.out" && [ "$(head -1 "$TMP/reg.csv")" = "epoch,train_loss,test_loss,seconds,validation_loss,lr" ] &&
+    ok || bad regression "$(grep '^epoch 60' "$TMP/regression.out"; head -1 "$TMP/reg.csv")"; }
+
 # The coursework 003 §6 sweep: seven runs, one chart naming each.
 timeout 60 bash "$EX/sweep.sh" "$GRADC" "$TMP/sweep" >"$TMP/sweep.out" 2>&1 &&
   { ok=1; for r in depth0 depth1-relu depth2-relu depth2-tanh depth2-sigmoid depth2-relu-lr0.1 depth2-relu-lr0.001; do

@@ -37,6 +37,8 @@ struct TrainOptions {
 
 // The metrics log's columns after kMetricsColumns.
 const std::vector<std::string> kLogExtras = {"train_accuracy", "validation_loss", "validation_accuracy", "lr"};
+// A regression's: no accuracy columns (test_accuracy is left out of the first ones too).
+const std::vector<std::string> kRegressionLogExtras = {"validation_loss", "lr"};
 
 // Resuming continues the saved run: its optimiser, rate, schedule, seed, batch, shuffle and
 // validation split. An option given on the command line that says otherwise is an error
@@ -130,7 +132,7 @@ int run_train(TrainOptions o) {
     throw UsageError(fmt::format("--plot {}: the picture's name must end in .svg or .png", o.plot));
   install_interrupt_flag();  // from here on Ctrl-C stops between steps (and saves with --save)
   const Clock::time_point t0 = Clock::now();
-  const runtime::DataSplits data = runtime::load_data(o.data);
+  const runtime::DataSplits data = runtime::load_data(o.data, model.regression);
   fmt::print("data: {} (loaded in {:.2f} s)\n", data.description, seconds_since(t0));
   runtime::Trainer trainer(model, data, o.cfg);
   set_initial_values(trainer, o.at);
@@ -144,10 +146,13 @@ int run_train(TrainOptions o) {
   if (o.pipeline.stats) std::fputs(trainer.pipeline_stats().c_str(), stderr);
   TrainOutputs outputs{.epochs = o.cfg.epochs, .steps = steps, .log = {}, .plot = o.plot,
                        .plot_title = o.program.file.empty() ? std::string("gradc train") : o.program.file, .save = {},
-                       .layer_stats = {}, .layer_stats_init_json = {}};
+                       .layer_stats = {}, .layer_stats_init_json = {}, .accuracy = !model.regression};
   if (!o.log.empty())
-    outputs.log = resumed ? runtime::MetricsLog::resume(o.log, kLogExtras, resumed->epoch)
-                          : runtime::MetricsLog(o.log, kLogExtras);
+  {
+    const auto& extras = model.regression ? kRegressionLogExtras : kLogExtras;
+    outputs.log = resumed ? runtime::MetricsLog::resume(o.log, extras, resumed->epoch, model.regression)
+                          : runtime::MetricsLog(o.log, extras, model.regression);
+  }
   if (!o.save.empty()) outputs.save = [&] { runtime::save_checkpoint(o.save, trainer, model, o.cfg); };
   if (o.layer_stats) add_layer_stats(trainer, outputs);
   if (trainer.epoch() >= o.cfg.epochs)

@@ -28,6 +28,7 @@ struct TrainOutputs {
   // --layer-stats: measures them (Trainer::layer_stats), printed and logged after each epoch.
   std::function<runtime::LayerStatsReport(const std::string& when)> layer_stats;
   std::string layer_stats_init_json;              // at initialisation: into the first row's JSON
+  bool accuracy = true;                           // false (regression): no accuracy printed or logged
 };
 
 class TrainObserverCli : public runtime::TrainObserver {
