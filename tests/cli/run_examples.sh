@@ -48,7 +48,7 @@ train regression "$EX/regression.grad" --data "$EX/regression" --epochs 60 --bat
     ok || bad regression "$(grep '^epoch 60' "$TMP/regression.out"; head -1 "$TMP/reg.csv")"; }
 
 # The coursework 003 §6 sweep: seven runs, one chart naming each.
-timeout 60 bash "$EX/sweep.sh" "$GRADC" "$TMP/sweep" >"$TMP/sweep.out" 2>&1 &&
+timeout $((${GRADC_CLI_TIMEOUT:-30} * 6)) bash "$EX/sweep.sh" "$GRADC" "$TMP/sweep" >"$TMP/sweep.out" 2>&1 &&
   { ok=1; for r in depth0 depth1-relu depth2-relu depth2-tanh depth2-sigmoid depth2-relu-lr0.1 depth2-relu-lr0.001; do
       grep -q ">$r<" "$TMP/sweep/sweep.svg" && [ -s "$TMP/sweep/$r.csv" ] || ok=0; done
     grep -q 'sweep.svg: 7 runs' "$TMP/sweep.out" && [ $ok = 1 ] && ok || bad sweep "$(cat "$TMP/sweep.out")"; } ||
