@@ -167,8 +167,14 @@ std::pair<size_t, bool> label_column(const std::vector<std::string_view>& first)
 }
 
 void parse_csv_row(const std::vector<std::string_view>& fields, size_t label_col, Dataset& d,
-                   const std::string& where) {
+                   const std::string& where, bool targets) {
   for (size_t i = 0; i < fields.size(); ++i) {
+    if (i == label_col && targets) {
+      const auto target = parse_number<float>(fields[i]);
+      if (!target) fail(where, fmt::format("the target '{}' is not a number", fields[i]));
+      d.targets.push_back(*target);
+      continue;
+    }
     if (i == label_col) {
       const auto label = parse_number<int64_t>(fields[i]);
       if (!label) fail(where, fmt::format("the label '{}' is not a whole number", fields[i]));
@@ -235,9 +241,67 @@ bool any_exists(const fs::path& dir, std::initializer_list<const char*> names) {
   return std::ranges::any_of(names, [&](const char* n) { return fs::exists(dir / n, ec); });
 }
 
+// ---- regression: float targets, from .npy or CSV ----
+
+Dataset npy_regression_split(const std::string& x_path, const std::string& y_path) {
+  NpyArray x, y;
+  try {
+    x = read_npy(x_path);
+    y = read_npy(y_path);
+  } catch (const NpyError& e) {
+    throw DataError(e.what());
+  }
+  if (x.shape.size() < 2)
+    fail(x_path, fmt::format("wrong dims: examples are (n, features...), found shape ({})", fmt::join(x.shape, ", ")));
+  if (!(y.shape.size() == 1 || (y.shape.size() == 2 && y.shape[1] == 1)))
+    fail(y_path, fmt::format("wrong dims: targets are (n,) or (n, 1), found shape ({})", fmt::join(y.shape, ", ")));
+  Dataset d;
+  d.n = x.shape[0];
+  if (d.n != y.shape[0]) fail(x_path, fmt::format("holds {} examples but {} holds {} targets", d.n, y_path, y.shape[0]));
+  d.targets = npy_as_floats(y);
+  d.image_shape.assign(x.shape.begin() + 1, x.shape.end());
+  d.images = npy_as_floats(x);
+  d.features = d.n ? static_cast<int64_t>(d.images.size()) / d.n : 0;
+  d.images_file = x_path;
+  d.labels_file = y_path;
+  return d;
+}
+
+DataSplits finish_regression_splits(Dataset train, Dataset test, const std::string& origin) {
+  if (train.n == 0) fail(train.images_file, "no training examples");
+  if (test.image_shape != train.image_shape)
+    fail(test.images_file, fmt::format("test examples are {}, but training examples ({}) are {}",
+                                       shape_text(test.image_shape), train.images_file, shape_text(train.image_shape)));
+  DataSplits s;
+  s.description = fmt::format("{}: {} training and {} test examples of {}, a target each", origin, train.n, test.n,
+                              shape_text(train.image_shape));
+  s.train = std::move(train);
+  s.test = std::move(test);
+  return s;
+}
+
+DataSplits load_regression_dir(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    fail(dir, "a regression model's data is a directory of .npy (train_x.npy, train_y.npy, test_x.npy, test_y.npy) "
+              "or CSV (train.csv, test.csv) files with a number per example as the target");
+  const fs::path p(dir);
+  if (any_exists(p, {"train_x.npy", "train_y.npy"}))
+    return finish_regression_splits(npy_regression_split((p / "train_x.npy").string(), (p / "train_y.npy").string()),
+                                    npy_regression_split((p / "test_x.npy").string(), (p / "test_y.npy").string()), dir);
+  Dataset splits[2];
+  for (int i = 0; i < 2; ++i) {
+    const char* name = i == 0 ? "train.csv" : "test.csv";
+    if (!any_exists(p, {name})) fail(dir, "missing file: a regression data set is train.csv and test.csv (or .npy files)");
+    const std::string file = (p / name).string();
+    splits[i] = parse_csv(read_maybe_gzip(file, kMaxCsvBytes), file, true);
+  }
+  return finish_regression_splits(std::move(splits[0]), std::move(splits[1]), dir);
+}
+
 }  // namespace
 
-Dataset parse_csv(std::string_view text, const std::string& name) {
+Dataset parse_csv(std::string_view text, const std::string& name, bool targets) {
   Dataset d;
   size_t columns = 0, label_col = 0, line_no = 0;
   for (size_t start = 0; start < text.size();) {
@@ -258,9 +322,9 @@ Dataset parse_csv(std::string_view text, const std::string& name) {
     const std::string where = fmt::format("{}:{}", name, line_no);
     if (fields.size() != columns)
       fail(where, fmt::format("{} fields, but the first row has {}", fields.size(), columns));
-    parse_csv_row(fields, label_col, d, where);
+    parse_csv_row(fields, label_col, d, where, targets);
   }
-  d.n = static_cast<int64_t>(d.labels.size());
+  d.n = static_cast<int64_t>(targets ? d.targets.size() : d.labels.size());
   d.features = columns ? static_cast<int64_t>(columns) - 1 : 0;
   d.image_shape = {d.features};
   d.images_file = d.labels_file = name;
@@ -301,7 +365,8 @@ DataSplits load_csv_dir(const std::string& dir, int64_t classes) {
   return finish_splits(std::move(splits[0]), std::move(splits[1]), classes, {}, dir);
 }
 
-DataSplits load_data(const std::string& source) {
+DataSplits load_data(const std::string& source, bool targets) {
+  if (targets) return load_regression_dir(source);
   if (source == "fashion-mnist")
     return load_known_idx_set(source, kFashionMnistDir,
                               "install it with `apt-get install dataset-fashion-mnist`");

@@ -20,7 +20,8 @@ namespace gradc::runtime {
 // One split: n examples of `features` floats each, and their labels.
 struct Dataset {
   std::vector<float> images;         // n × features, row-major; IDX pixels are byte / 255
-  std::vector<int32_t> labels;       // n class indices, each in [0, classes)
+  std::vector<int32_t> labels;       // n class indices, each in [0, classes); empty for regression
+  std::vector<float> targets;        // regression: n targets, one per example (labels empty)
   int64_t n = 0;
   int64_t features = 0;              // the product of image_shape
   int64_t classes = 0;               // the same in both splits of a DataSplits
@@ -48,7 +49,9 @@ inline constexpr const char* kMnistDir = "/usr/share/datasets/mnist";
 // (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
 // t10k-labels-idx1-ubyte, each plain or with .gz), train_x.npy / train_y.npy / test_x.npy /
 // test_y.npy, or train.csv / test.csv. Throws DataError.
-DataSplits load_data(const std::string& source);
+// `targets`: read the label column (CSV) or train_y/test_y (.npy, any number type) as
+// regression targets instead of class labels; IDX sets and the named ones hold classes only.
+DataSplits load_data(const std::string& source, bool targets = false);
 
 // The loaders load_data dispatches to. `classes` 0 infers the count from the labels (the
 // largest of either split plus one, at most 65536).
@@ -58,6 +61,6 @@ DataSplits load_csv_dir(const std::string& dir, int64_t classes = 0);
 
 // One CSV file: a row per example, one column the label (the column headed `label` if the
 // first row is a header, else the first column), the others the features, used as they are.
-Dataset parse_csv(std::string_view text, const std::string& name_for_errors);
+Dataset parse_csv(std::string_view text, const std::string& name_for_errors, bool targets = false);
 
 }  // namespace gradc::runtime

@@ -110,7 +110,9 @@ double json_number(const nlohmann::ordered_json& v, const std::string& path, siz
   fail(path, fmt::format("row {}: {} is not a number", row, v.dump()));
 }
 
-MetricsTable parse_json(const std::string& text, const std::string& path) {
+// A JSON log's table, and each row's members that are objects (--layer-stats: kept as text, so a resumed
+// log writes them back as they were).
+MetricsTable parse_json(const std::string& text, const std::string& path, std::vector<std::string>* row_members) {
   nlohmann::ordered_json doc;
   try {
     doc = nlohmann::ordered_json::parse(text);
@@ -122,19 +124,25 @@ MetricsTable parse_json(const std::string& text, const std::string& path) {
   for (const auto& row : doc) {
     if (!row.is_object()) fail(path, "expected a JSON array of objects, one per epoch");
     for (const auto& [key, value] : row.items())
-      if (!t.column(key)) t.columns.push_back(key);
+      if (!value.is_object() && !t.column(key)) t.columns.push_back(key);
   }
   for (size_t i = 0; i < doc.size(); ++i) {
     std::vector<double> values(t.columns.size(), kMissing);
+    std::vector<std::string> structured;  // kept as they are, to be written back on resume
     if (!doc[i].contains("epoch")) fail(path, fmt::format("row {} has no 'epoch'", i + 1));
-    for (const auto& [key, value] : doc[i].items()) values[*t.column(key)] = json_number(value, path, i + 1);
+    for (const auto& [key, value] : doc[i].items()) {
+      if (value.is_object()) structured.push_back(nlohmann::ordered_json(key).dump() + ": " + value.dump());
+      else values[*t.column(key)] = json_number(value, path, i + 1);
+    }
     t.rows.push_back(std::move(values));
+    if (row_members) row_members->push_back(fmt::format("{}", fmt::join(structured, ", ")));
   }
   return t;
 }
 
-std::vector<std::string> all_columns(const std::vector<std::string>& extra, const std::string& path) {
+std::vector<std::string> all_columns(const std::vector<std::string>& extra, const std::string& path, bool no_accuracy) {
   std::vector<std::string> columns = kMetricsColumns;
+  if (no_accuracy) std::erase(columns, "test_accuracy");
   for (const std::string& name : extra) {
     if (!valid_column_name(name))
       fail(path, fmt::format("column name '{}' must be letters, digits and '_'", name));
@@ -170,51 +178,62 @@ std::string encode_metrics_csv(const MetricsTable& t) {
   return out;
 }
 
-std::string encode_metrics_json(const MetricsTable& t) {
+std::string encode_metrics_json(const MetricsTable& t, const std::vector<std::string>& row_members) {
   std::string out = "[";
   for (size_t r = 0; r < t.rows.size(); ++r) {
     out += r ? ",\n {" : "\n {";
     for (size_t i = 0; i < t.columns.size(); ++i)
       out += fmt::format("{}\"{}\": {}", i ? ", " : "", t.columns[i], number_text(t.rows[r][i], "null", true));
+    if (r < row_members.size() && !row_members[r].empty()) out += ", " + row_members[r];
     out += "}";
   }
   out += "\n]\n";
   return out;
 }
 
-MetricsTable read_metrics(const std::string& path) {
+namespace {
+
+MetricsTable read_metrics_file(const std::string& path, std::vector<std::string>* row_members) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a metrics file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, fmt::format("cannot open: {}", std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
-  MetricsTable t = is_json_path(path) ? parse_json(ss.str(), path) : parse_csv(ss.str(), path);
+  MetricsTable t = is_json_path(path) ? parse_json(ss.str(), path, row_members) : parse_csv(ss.str(), path);
   check_epochs(t, path);
   return t;
 }
 
-MetricsLog::MetricsLog(std::string path, std::vector<std::string> extra_columns)
+}  // namespace
+
+MetricsTable read_metrics(const std::string& path) { return read_metrics_file(path, nullptr); }
+
+MetricsLog::MetricsLog(std::string path, std::vector<std::string> extra_columns, bool no_accuracy)
     : path_(std::move(path)) {
-  table_.columns = all_columns(extra_columns, path_);
+  table_.columns = all_columns(extra_columns, path_, no_accuracy);
 }
 
 MetricsLog MetricsLog::resume(std::string path, std::vector<std::string> extra_columns,
-                              int64_t last_epoch) {
-  MetricsLog log(std::move(path), std::move(extra_columns));
+                              int64_t last_epoch, bool no_accuracy) {
+  MetricsLog log(std::move(path), std::move(extra_columns), no_accuracy);
   std::error_code ec;
   if (!std::filesystem::exists(log.path_, ec)) return log;
-  MetricsTable old = read_metrics(log.path_);
+  std::vector<std::string> members;
+  MetricsTable old = read_metrics_file(log.path_, &members);
   if (old.columns != log.table_.columns)
     fail(log.path_, fmt::format("cannot continue this log: its columns ({}) differ from this run's "
                                 "({})", fmt::join(old.columns, ","), fmt::join(log.table_.columns, ",")));
-  std::erase_if(old.rows, [&](const std::vector<double>& row) { return row[0] > static_cast<double>(last_epoch); });
+  while (!old.rows.empty() && old.rows.back()[0] > static_cast<double>(last_epoch)) old.rows.pop_back();
+  members.resize(old.rows.size());  // epochs increase: the rows kept are the first ones
   log.table_.rows = std::move(old.rows);
+  log.row_members_ = std::move(members);
   log.write();
   return log;
 }
 
-void MetricsLog::append(int64_t epoch, const std::vector<std::pair<std::string, double>>& values) {
+void MetricsLog::append(int64_t epoch, const std::vector<std::pair<std::string, double>>& values,
+                        const std::string& json_members) {
   if (!table_.rows.empty() && static_cast<double>(epoch) <= table_.rows.back()[0])
     fail(path_, fmt::format("epoch {} does not follow epoch {}", epoch, table_.rows.back()[0]));
   std::vector<double> row(table_.columns.size(), kMissing);
@@ -225,17 +244,20 @@ void MetricsLog::append(int64_t epoch, const std::vector<std::pair<std::string, 
       fail(path_, fmt::format("'{}' is not a column of this log ({})", name, fmt::join(table_.columns, ",")));
     row[*c] = value;
   }
+  row_members_.resize(table_.rows.size());
   table_.rows.push_back(std::move(row));
+  row_members_.push_back(json_members);
   try {
     write();
   } catch (...) {
     table_.rows.pop_back();  // the file still holds the rows before this one: so does the table
+    row_members_.pop_back();
     throw;
   }
 }
 
 void MetricsLog::write() const {
-  const std::string text = is_json_path(path_) ? encode_metrics_json(table_) : encode_metrics_csv(table_);
+  const std::string text = is_json_path(path_) ? encode_metrics_json(table_, row_members_) : encode_metrics_csv(table_);
   try {
     write_file_atomically(path_, text);
   } catch (const FileError& e) {

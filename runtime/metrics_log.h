@@ -37,7 +37,9 @@ struct MetricsTable {
 // CSV: a header line, then one line per row; a missing value is an empty field.
 std::string encode_metrics_csv(const MetricsTable& table);
 // JSON: an array with one object per row on its own line; a missing value is null.
-std::string encode_metrics_json(const MetricsTable& table);
+// `row_members`, if given, one per row: members that are objects (`"layer_stats": {...}`,
+// "" for none) written after the row's numbers. CSV has no place for them.
+std::string encode_metrics_json(const MetricsTable& table, const std::vector<std::string>& row_members = {});
 
 // Reads a log written by MetricsLog (or by hand): JSON if the path ends in .json, else CSV. The
 // only column it requires is "epoch".
@@ -46,17 +48,20 @@ MetricsTable read_metrics(const std::string& path);
 class MetricsLog {
  public:
   // A new log at PATH (replacing any file there at the first append), with kMetricsColumns then
-  // `extra_columns` (names of letters, digits and '_').
-  MetricsLog(std::string path, std::vector<std::string> extra_columns);
+  // `extra_columns` (names of letters, digits and '_'). `no_accuracy`: test_accuracy is left
+  // out of the columns (a regression has none).
+  MetricsLog(std::string path, std::vector<std::string> extra_columns, bool no_accuracy = false);
 
   // Continues the log at PATH after `last_epoch`: rows past it are dropped and the file is
   // rewritten at once. A missing file starts a new log; a file with other columns is an error.
   static MetricsLog resume(std::string path, std::vector<std::string> extra_columns,
-                           int64_t last_epoch);
+                           int64_t last_epoch, bool no_accuracy = false);
 
   // Adds an epoch's row and rewrites the file. Columns not given are missing; a name that is
-  // not a column, or an epoch not after the last row's, is an error.
-  void append(int64_t epoch, const std::vector<std::pair<std::string, double>>& values);
+  // not a column, or an epoch not after the last row's, is an error. `json_members`
+  // (`"name": {...}, ...`) go into a JSON log's row after the numbers; a CSV log ignores them.
+  void append(int64_t epoch, const std::vector<std::pair<std::string, double>>& values,
+              const std::string& json_members = {});
 
   const MetricsTable& table() const { return table_; }
   const std::string& path() const { return path_; }
@@ -64,6 +69,7 @@ class MetricsLog {
  private:
   std::string path_;
   MetricsTable table_;
+  std::vector<std::string> row_members_;  // JSON members that are not numbers, one per row
   void write() const;
 };
 

@@ -67,16 +67,19 @@ void find_data_inputs(const Graph& g, TrainModel& m) {
     else (g[id].integer ? ints : floats).push_back(g[id].name);
   }
   if (m.params.empty()) throw TrainError("the model has no params to train (declare them: param W[784, 10] = he())");
-  if (floats.size() != 1 || ints.size() != 1)
+  m.regression = ints.empty() && floats.size() == 2;
+  if (!m.regression && (floats.size() != 1 || ints.size() != 1))
     throw TrainError(fmt::format("a model for training has one float input for the images and one integer input "
-                                 "for the labels (input y[B] : int); this one has float inputs [{}] and integer "
-                                 "inputs [{}]",
+                                 "for the labels (input y[B] : int), or, for regression, two float inputs: the "
+                                 "features, then the targets (input t[B]); this one has float inputs [{}] and "
+                                 "integer inputs [{}]",
                                  fmt::join(floats, ", "), fmt::join(ints, ", ")));
   m.images = floats[0];
-  m.labels = ints[0];
+  m.labels = m.regression ? floats[1] : ints[0];
   const ir::Shape& xs = g[g.find_input(m.images)].shape;
   const ir::Shape& ys = g[g.find_input(m.labels)].shape;
-  if (xs.rank() < 2 || !ir::is_symbolic(xs.dims[0]) || ys.rank() != 1 || ys.dims[0] != xs.dims[0])
+  const bool one_per_example = ys.rank() == 1 || (m.regression && ys.rank() == 2 && ys.dims[1] == 1);
+  if (xs.rank() < 2 || !ir::is_symbolic(xs.dims[0]) || !one_per_example || ys.dims[0] != xs.dims[0])
     throw TrainError(fmt::format("the images {} and labels {} must share a named leading batch dim, as in "
                                  "input x[B, 784] and input y[B] : int",
                                  g.type_string(g.find_input(m.images)), g.type_string(g.find_input(m.labels))));
@@ -100,9 +103,13 @@ TrainModel read_train_model(const Graph& parsed) {
   for (NodeId id = 0; id < m.graph.size(); ++id) m.graph[id].dtype = ir::DType::F32;
   const NodeId loss = find_loss(m.graph);
   find_data_inputs(m.graph, m);
-  const NodeId logits = find_logits(m.graph, loss);
-  m.classes = m.graph[logits].shape.dims[1];
-  m.graph.outputs = {{"loss", loss}, {"logits", logits}};
+  if (m.regression) {
+    m.graph.outputs = {{"loss", loss}};
+  } else {
+    const NodeId logits = find_logits(m.graph, loss);
+    m.classes = m.graph[logits].shape.dims[1];
+    m.graph.outputs = {{"loss", loss}, {"logits", logits}};
+  }
   m.graph.kernels.clear();
   m.graph.memory = {};
   return m;
@@ -118,7 +125,13 @@ void check_data_fits(const TrainModel& m, const Dataset& data) {
                                  g.type_string(g.find_input(m.images)), m.features, data.images_file,
                                  fmt::join(dims, "×"), data.features));
   }
-  if (data.classes > m.classes)
+  if (data.n > 0 && m.regression == data.targets.empty())
+    throw TrainError(m.regression ? fmt::format("the model is a regression (float targets {}), but the data ({}) "
+                                                "was read as class labels",
+                                                g.type_string(g.find_input(m.labels)), data.labels_file)
+                                  : fmt::format("the data ({}) holds regression targets, but the model wants class "
+                                                "labels", data.labels_file));
+  if (!m.regression && data.classes > m.classes)
     throw TrainError(fmt::format("the labels do not fit the logits: the data ({}) has {} classes (labels 0 to {}), "
                                  "but the logits {} have {}",
                                  data.labels_file, data.classes, data.classes - 1,

@@ -10,7 +10,9 @@
 //   - the images bind to the one float input that is not a param: x[B, d1, ...], whose
 //     non-batch dims hold d1·... features, the data's example read row-major;
 //   - the labels bind to the one integer input, y[B]; the batch dim B is the symbolic dim
-//     that leads both, bound to the batch size when the step is compiled.
+//     that leads both, bound to the batch size when the step is compiled;
+//   - regression: no integer input but two float inputs, the features (declared first) and
+//     the targets t[B] or t[B, 1] (one number per example); no logits, no accuracy.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +34,10 @@ struct TrainModel {
   std::string images, labels;       // the two data inputs' names
   std::string batch_dim;            // "B"
   int64_t features = 0;             // per example
-  int64_t classes = 0;              // the logits' last dim
+  int64_t classes = 0;              // the logits' last dim; 0 for regression
+  // Regression: no integer input; the second float input holds each example's target
+  // (t[B] or t[B, 1]), `labels` names it, and there are no logits, classes or accuracy.
+  bool regression = false;
   std::vector<std::string> params;  // in graph input order
 };
 

@@ -57,6 +57,12 @@ struct Compiled {
   void run() const { fn.run(in.data(), out.data()); }
 };
 
+size_t element_count(const std::vector<int64_t>& shape) {
+  size_t n = 1;
+  for (int64_t d : shape) n *= static_cast<size_t>(d);
+  return n;
+}
+
 int64_t argmax_row(const float* row, int64_t n) {
   int64_t best = 0;
   for (int64_t c = 1; c < n; ++c)
@@ -125,6 +131,14 @@ struct Trainer::Impl {
     return it->second.data();
   }
 
+  codegen::CodegenOptions codegen_options() const {
+    codegen::CodegenOptions opts;
+    opts.dtype = ir::DType::F32;
+    opts.opt_level = passes::llvm_opt_level(cfg.opt_level);
+    opts.gemm_f32 = reinterpret_cast<void*>(&gradc_gemm_f32);
+    return opts;
+  }
+
   Compiled& compiled(int64_t batch, bool step_graph) {
     auto& cache = step_graph ? steps : forwards;
     if (auto it = cache.find(batch); it != cache.end()) return it->second;
@@ -135,11 +149,7 @@ struct Trainer::Impl {
     passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
     const ir::Graph g = pm.run(bound(batch), ctx);
     if (step_graph && stats.empty()) stats = passes::format_stats(pm.records(), ctx);
-    codegen::CodegenOptions opts;
-    opts.dtype = ir::DType::F32;
-    opts.opt_level = passes::llvm_opt_level(cfg.opt_level);
-    opts.gemm_f32 = reinterpret_cast<void*>(&gradc_gemm_f32);
-    Compiled c{codegen::compile_tensors(g, opts), {}, {}};
+    Compiled c{codegen::compile_tensors(g, codegen_options()), {}, {}};
     for (ir::NodeId id : g.inputs()) c.in.push_back(buffer_for(g[id].name, !step_graph));
     for (const ir::Output& o : g.outputs) c.out.push_back(buffer_for(o.name, !step_graph));
     compile_seconds += seconds_since(t0);
@@ -151,15 +161,20 @@ struct Trainer::Impl {
     for (int64_t i = 0; i < count; ++i) {
       const int64_t r = rows ? rows[i] : i;
       std::copy_n(d.images.data() + static_cast<size_t>(r) * f, f, xs + static_cast<size_t>(i) * f);
-      ys[i] = static_cast<float>(d.labels[static_cast<size_t>(r)]);
+      ys[i] = model.regression ? d.targets[static_cast<size_t>(r)] : static_cast<float>(d.labels[static_cast<size_t>(r)]);
     }
   }
 
   int64_t correct(const float* lg, const float* ys, int64_t count) const {
     int64_t right = 0;
+    if (model.regression) return 0;  // no classes: accuracy() is NaN
     for (int64_t i = 0; i < count; ++i)
       right += argmax_row(lg + i * model.classes, model.classes) == static_cast<int64_t>(ys[i]);
     return right;
+  }
+
+  double accuracy(int64_t right, int64_t n) const {
+    return model.regression ? std::nan("") : static_cast<double>(right) / static_cast<double>(n);
   }
 
   Metrics evaluate(const Dataset& d, int64_t begin, int64_t end) {
@@ -179,11 +194,47 @@ struct Trainer::Impl {
     m.n = end - begin;
     if (m.n > 0) {
       m.loss = loss_sum / static_cast<double>(m.n);
-      m.accuracy = static_cast<double>(right) / static_cast<double>(m.n);
+      m.accuracy = accuracy(right, m.n);
     }
     return m;
   }
   std::vector<int64_t> order_scratch;
+
+  // --layer-stats: its graph, compiled on first use, with its own batch and output buffers.
+  struct Stats {
+    Compiled fn;
+    int64_t batch = 0;
+    std::vector<float> x, y;
+    std::vector<std::string> names;               // the graph's outputs
+    std::vector<std::vector<int64_t>> shapes;
+    std::vector<std::vector<float>> out;
+  };
+  std::unique_ptr<Stats> layer_stats;
+
+  Stats& stats_graph() {
+    if (layer_stats) return *layer_stats;
+    const Clock::time_point t0 = Clock::now();
+    auto s = std::make_unique<Stats>();
+    s->batch = std::min(Trainer::kLayerStatsBatch, n_train);
+    const ir::Graph g = layer_stats_graph(model, s->batch, cfg.opt_level);
+    s->x.resize(static_cast<size_t>(s->batch * model.features));
+    s->y.resize(static_cast<size_t>(s->batch));
+    gather(data.train, nullptr, s->batch, s->x.data(), s->y.data());
+    s->fn.fn = codegen::compile_tensors(g, codegen_options());
+    for (ir::NodeId id : g.inputs()) {
+      const std::string& name = g[id].name;
+      s->fn.in.push_back(name == model.images ? s->x.data() : name == model.labels ? s->y.data() : buffer_for(name, false));
+    }
+    for (const ir::Output& o : g.outputs) {
+      s->names.push_back(o.name);
+      s->shapes.push_back(g[o.id].shape.dims);
+      s->out.emplace_back(element_count(g[o.id].shape.dims));
+    }
+    for (auto& buffer : s->out) s->fn.out.push_back(buffer.data());
+    compile_seconds += seconds_since(t0);
+    layer_stats = std::move(s);
+    return *layer_stats;
+  }
 
   double learning_rate(int ep, int64_t st) const {
     if (cfg.schedule == "step") {
@@ -234,7 +285,7 @@ struct Trainer::Impl {
     }
     r.seconds = seconds_since(t0);
     if (seen > 0)
-      r.train = {loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), seen};
+      r.train = {loss_sum / static_cast<double>(seen), accuracy(right, seen), seen};
     ++epoch;
     r.test = evaluate(data.test, 0, data.test.n);
     r.validation = evaluate(data.train, n_train, data.train.n);
@@ -292,6 +343,29 @@ std::vector<float> Trainer::test_logits(const std::vector<int64_t>& rows) {
   t.gather(t.data.test, rows.data(), count, t.eval_x.data(), t.eval_y.data());
   c.run();
   return {t.eval_logits.begin(), t.eval_logits.begin() + count * t.model.classes};
+}
+
+LayerStatsReport Trainer::layer_stats(const std::string& when) {
+  Impl& t = *impl_;
+  Impl::Stats& s = t.stats_graph();
+  s.fn.run();
+  LayerStatsReport r{when, t.epoch, s.batch, 0, {}};
+  const auto output = [&](const std::string& name) -> std::optional<size_t> {
+    for (size_t i = 0; i < s.names.size(); ++i)
+      if (s.names[i] == name) return i;
+    return std::nullopt;
+  };
+  const auto stats_of = [&](const std::string& name) -> std::optional<TensorStats> {
+    if (const auto i = output(name)) return tensor_stats(s.out[*i]);
+    return std::nullopt;
+  };
+  r.loss = s.out[*output("loss")][0];
+  r.layers.push_back({t.model.images, "input", {s.batch, t.model.features}, tensor_stats(s.x), std::nullopt});
+  for (const std::string& h : activation_layers(t.model))
+    if (const auto i = output(h)) r.layers.push_back({h, "activation", s.shapes[*i], tensor_stats(s.out[*i]), stats_of("dloss/d" + h)});
+  for (const std::string& p : t.model.params)
+    r.layers.push_back({p, "param", t.shapes[p], tensor_stats(t.arrays[p]), stats_of("dloss/d" + p)});
+  return r;
 }
 
 Metrics Trainer::evaluate_test() { return impl_->evaluate(impl_->data.test, 0, impl_->data.test.n); }

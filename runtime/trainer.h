@@ -18,6 +18,7 @@
 
 #include "passes/pass.h"
 #include "runtime/dataset.h"
+#include "runtime/layer_stats.h"
 #include "runtime/train_model.h"
 
 namespace gradc::runtime {
@@ -39,7 +40,7 @@ struct TrainConfig {
 };
 
 struct Metrics {
-  double loss = 0, accuracy = 0;  // mean loss per example; share of argmax(logits) == label
+  double loss = 0, accuracy = 0;  // mean loss per example; share of argmax(logits) == label (NaN: regression)
   int64_t n = 0;                  // examples; 0: not measured
 };
 
@@ -92,6 +93,11 @@ class Trainer {
   // The logits of these test examples (at most eval_batch), row after row, at the current params.
   std::vector<float> test_logits(const std::vector<int64_t>& rows);
   Metrics evaluate_validation();
+  // Per-layer statistics (runtime/layer_stats.h) at the current params on a fixed batch: the
+  // first min(kLayerStatsBatch, training examples) examples in data order, so every
+  // measurement of a run sees the same examples. The graph is compiled at the first call.
+  static constexpr int64_t kLayerStatsBatch = 256;
+  LayerStatsReport layer_stats(const std::string& when);
 
   int epoch() const;    // epochs completed
   int64_t step() const; // steps completed

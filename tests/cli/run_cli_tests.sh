@@ -397,6 +397,18 @@ expect_error train-no-labels 1 "one integer input for the labels" \
   train -e 'input x[B,4]; param W[4,3] = he(); loss = sum(x @ W)' --data "$TMP/tiny"
 expect_error train-no-params 1 "no params to train" \
   train -e 'input x[B,4]; input y[B] : int; input W[4,3]; loss = cross_entropy(x @ W, y)' --data "$TMP/tiny"
+# Regression: two float inputs (features, then targets), float targets read from the label column.
+mkdir -p "$TMP/reg"
+printf 'label,a\n0.5,1\n1.5,2\n2.5,3\n' > "$TMP/reg/train.csv"; cp "$TMP/reg/train.csv" "$TMP/reg/test.csv"
+REG='input x[B,1]; input t[B]; param w[1] = zeros(); param c = zeros(); loss = mse(sum(x * w, axis=1) + c, t)'
+run train-regression 0 train -e "$REG" --data "$TMP/reg" --epochs 200 --batch 3 --lr 0.05 &&
+  { grep '^epoch 200/200 ' "$TMP/out" | awk '{ exit !($5 < 0.01) }' && ! grep -q accuracy "$TMP/out" && ok ||
+    bad train-regression "$(tail -1 "$TMP/out")"; }
+expect_error train-regression-labels 1 "the label '0.5' is not a whole number" train "$TMP/lin.grad" --data "$TMP/reg"
+expect_error train-regression-targets-2d 1 "must share a named leading batch dim" \
+  train -e 'input x[B,1]; input t[B,2]; param w[1,2] = zeros(); loss = mse(x @ w, t)' --data "$TMP/reg"
+expect_error train-regression-idx 1 "a regression model's data is a directory" train -e "$REG" --data fashion-mnist
+expect_error predict-regression 1 "this model is a regression" predict -e "$REG" --load "$TMP/nothere.npz" --data "$TMP/reg"
 expect_error train-at-unknown 2 "'Q' is not a param" "${TRAIN[@]}" --at Q=1
 # --- checkpoints, resume, Ctrl-C, metrics log, curves (docs/checkpoints.md) -------------------
 # 2 epochs straight and 1 epoch + --resume 1 epoch: the same checkpoint, byte for byte (params,
@@ -460,6 +472,34 @@ for i in $(seq 8); do
     loads=$((loads + 1)) || { bad kill-9 "kill $i left a checkpoint that does not load: $(cat "$TMP/k.err")"; break; }
 done
 [ $loads = 8 ] && ok
+# --layer-stats: a table at initialisation and after every epoch (x, h, logits, then W and V),
+# on the first 100 examples; the JSON log holds them (the first row the initial ones too).
+sed 's/^logits = relu(x @ W) @ V$/h = relu(x @ W)\nlogits = h @ V/' "$TMP/deep.grad" > "$TMP/named.grad"
+run layer-stats 0 train "$TMP/named.grad" --data "$TMP/tiny" --epochs 2 --layer-stats --log "$TMP/ls.json" &&
+  { [ "$(grep -c '^layer stats at ' "$TMP/out")" = 3 ] && grep -q '^layer stats at initialisation: the first 100 training examples' "$TMP/out" &&
+    grep -q '^layer stats at epoch 2: ' "$TMP/out" && [ "$(grep -c '^h *activation *\[100,5\] ' "$TMP/out")" = 3 ] &&
+    [ "$(grep -c '^V *param *\[5,3\] ' "$TMP/out")" = 3 ] && grep -q '^x *input *\[100,4\] .* -  *-  *-$' "$TMP/out" &&
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=r[0]["layer_stats_init"]
+assert s["when"]=="initialisation" and [l["name"] for l in s["layers"]]==["x","h","logits","W","V"], s
+assert "layer_stats_init" not in r[1] and r[1]["layer_stats"]["epoch"]==2 and r[1]["layer_stats"]["batch"]==100
+h=s["layers"][1]; assert h["kind"]=="activation" and 0<h["zeros"]<1 and h["variance"]>0 and h["grad_variance"]>0
+assert s["layers"][0]["grad_mean"] is None' "$TMP/ls.json" && ok || bad layer-stats "$(cat "$TMP/out"; cat "$TMP/ls.json")"; }
+run layer-stats-off 0 train "$TMP/deep.grad" --data "$TMP/tiny" --epochs 1 &&
+  { grep -q 'layer stats' "$TMP/out" && bad layer-stats-off "printed without --layer-stats" || ok; }
+run layer-stats-csv 0 train "$TMP/deep.grad" --data "$TMP/tiny" --epochs 1 --layer-stats --log "$TMP/ls.csv" &&
+  { [ "$(head -1 "$TMP/ls.csv")" = "$(head -1 "$TMP/m.csv")" ] && ok || bad layer-stats-csv "$(cat "$TMP/ls.csv")"; }
+# gradc plot-curves: several runs' logs (CSV and JSON) overlaid on one chart, named by file or --label.
+run plot-curves 0 plot-curves "$TMP/m.csv" "$TMP/ls.json" "$TMP/m.json" --out "$TMP/sweep.svg" --title 'three runs' &&
+  { grep -q '^.*sweep.svg: 3 runs$' "$TMP/out" && grep -q '<svg' "$TMP/sweep.svg" && grep -q '>ls<' "$TMP/sweep.svg" &&
+    grep -q '>three runs<' "$TMP/sweep.svg" && ok || bad plot-curves "$(cat "$TMP/out" "$TMP/err")"; }
+run plot-curves-labels 0 plot-curves "$TMP/m.csv" "$TMP/ls.json" --label 'lr 0.05' --label deeper --out "$TMP/sweep.png" &&
+  { [ -s "$TMP/sweep.png" ] && ok || bad plot-curves-labels "no picture"; }
+expect_error plot-curves-label-count 2 "--label: 1 labels for 2 logs" plot-curves "$TMP/m.csv" "$TMP/m.json" --label a --out "$TMP/s.svg"
+expect_error plot-curves-ext 2 "must end in .svg or .png" plot-curves "$TMP/m.csv" --out "$TMP/s.pdf"
+expect_error plot-curves-missing 1 "nothere.csv: cannot open" plot-curves "$TMP/nothere.csv" --out "$TMP/s.svg"
+expect_error plot-curves-no-out 2 "--out is required" plot-curves "$TMP/m.csv"
+GRADC_GNUPLOT="$TMP/no-such-gnuplot" expect_error plot-curves-no-gnuplot 1 "gnuplot is not installed" \
+  plot-curves "$TMP/m.csv" --out "$TMP/s.svg"
 # gradc predict: the model at the checkpoint's params on --show test examples drawn by --seed.
 PR=(predict "$TMP/lin.grad" --load "$TMP/straight.npz" --data "$TMP/tiny")
 run predict 0 "${PR[@]}" --show 3 --seed 1 &&

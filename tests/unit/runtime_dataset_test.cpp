@@ -369,3 +369,21 @@ TEST_CASE("data: Debian's fashion-mnist loads whole and exact", "[data]") {
   CHECK(byte_sum(s.train.example(0)) == 76247);
   CHECK(byte_sum(s.test.example(0)) == 33456);
 }
+
+TEST_CASE("data: regression targets, from CSV's label column or .npy of any number type", "[data]") {
+  TempDir dir;
+  write_file(dir / "train.csv", "x,label\n0.5,-1.25\n2,3e2\n");
+  write_file(dir / "test.csv", "1,0.125\n");  // no header: the first column
+  DataSplits s = load_data(dir.path.string(), true);
+  CHECK(s.train.targets == std::vector<float>{-1.25f, 300.0f});
+  CHECK(s.train.labels.empty());
+  CHECK(s.train.images == std::vector<float>{0.5f, 2.0f});
+  CHECK(s.test.targets == std::vector<float>{1.0f});
+  CHECK(s.test.images == std::vector<float>{0.125f});
+  CHECK(s.train.n == 2);
+  CHECK_THAT(s.description, Contains("2 training and 1 test examples of 1, a target each"));
+  CHECK_THROWS_WITH(load_data(dir.path.string()), Contains("the label '-1.25' is not a whole number"));
+  write_file(dir / "train.csv", "x,label\n0.5,abc\n");
+  CHECK_THROWS_WITH(load_data(dir.path.string(), true), Contains("train.csv:2: the target 'abc' is not a number"));
+  CHECK_THROWS_WITH(load_data("fashion-mnist", true), Contains("a regression model's data is a directory"));
+}

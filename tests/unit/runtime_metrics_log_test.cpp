@@ -143,3 +143,26 @@ TEST_CASE("metrics: errors name the file and the problem", "[metrics]") {
   CHECK_THROWS_WITH(read_metrics(dir / "missing.csv"), Contains("missing.csv: cannot open"));
   CHECK_THROWS_WITH(read_metrics(dir.path.string()), Contains("is a directory"));
 }
+
+TEST_CASE("metrics: a JSON row's members that are not numbers (--layer-stats) are kept, also on resume",
+          "[metrics]") {
+  TempDir dir;
+  const std::string path = dir / "m.json";
+  {
+    MetricsLog log(path, {});
+    log.append(1, {{"train_loss", 0.5}}, R"("layer_stats": {"layers": [{"name": "h1", "variance": 2}]})");
+    log.append(2, {{"train_loss", 0.25}}, R"("layer_stats": {"layers": []})");
+  }
+  const nlohmann::json doc = nlohmann::json::parse(file_contents(path));
+  CHECK(doc[0]["layer_stats"]["layers"][0]["variance"] == 2);
+  CHECK(doc[1]["train_loss"] == 0.25);
+  const MetricsTable t = read_metrics(path);  // the numbers only: no "layer_stats" column
+  CHECK(!t.column("layer_stats"));
+  CHECK(t.values("train_loss") == std::vector<double>{0.5, 0.25});
+  MetricsLog resumed = MetricsLog::resume(path, {}, 1);
+  resumed.append(2, {{"train_loss", 0.125}});
+  const nlohmann::json after = nlohmann::json::parse(file_contents(path));
+  CHECK(after[0]["layer_stats"]["layers"][0]["name"] == "h1");  // written back as it was
+  CHECK(!after[1].contains("layer_stats"));
+  CHECK(encode_metrics_csv(resumed.table()).find("layer") == std::string::npos);
+}

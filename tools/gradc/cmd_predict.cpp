@@ -57,6 +57,9 @@ int run_predict(const PredictOptions& o) {
   ProgramArgs as_f32 = o.program;
   as_f32.dtype = "f32";
   const runtime::TrainModel model = runtime::read_train_model(compile_program(src, as_f32));
+  if (model.regression)
+    throw runtime::TrainError("gradc predict shows class probabilities, and this model is a regression (no "
+                              "integer labels, no logits); evaluate it with gradc eval --at");
   const runtime::Checkpoint ckpt = runtime::read_checkpoint(o.load);
   const runtime::DataSplits data = runtime::load_data(o.data);
   if (data.test.n < 1) throw runtime::TrainError(fmt::format("{}: no test examples", o.data));

@@ -31,11 +31,14 @@ struct TrainOptions {
   bool no_shuffle = false;
   PipelineArgs pipeline;
   std::string save, resume, log, plot;
+  bool layer_stats = false;
   const CLI::App* cmd = nullptr;  // which options were given (resume keeps the saved ones)
 };
 
 // The metrics log's columns after kMetricsColumns.
 const std::vector<std::string> kLogExtras = {"train_accuracy", "validation_loss", "validation_accuracy", "lr"};
+// A regression's: no accuracy columns (test_accuracy is left out of the first ones too).
+const std::vector<std::string> kRegressionLogExtras = {"validation_loss", "lr"};
 
 // Resuming continues the saved run: its optimiser, rate, schedule, seed, batch, shuffle and
 // validation split. An option given on the command line that says otherwise is an error
@@ -94,6 +97,19 @@ std::vector<std::string> custom_passes(const PipelineArgs& p) {
   }
 }
 
+// --layer-stats: the table before the first step (or where a resumed run starts), then
+// after every epoch through the observer. Only a fresh run's first table goes to the log
+// (as the first row's layer_stats_init): a resumed run's is the last logged row's.
+void add_layer_stats(runtime::Trainer& trainer, TrainOutputs& outputs) {
+  const bool fresh = trainer.step() == 0;
+  const runtime::LayerStatsReport init = trainer.layer_stats(
+      fresh ? std::string("initialisation") : fmt::format("the resumed point (epoch {}, step {})", trainer.epoch(), trainer.step()));
+  fmt::print("{}", runtime::format_layer_stats(init));
+  std::fflush(stdout);
+  if (fresh) outputs.layer_stats_init_json = runtime::layer_stats_json(init);
+  outputs.layer_stats = [&trainer](const std::string& when) { return trainer.layer_stats(when); };
+}
+
 int run_train(TrainOptions o) {
   frontend::SourceFile src = load_source(o.program);
   ProgramArgs as_f32 = o.program;
@@ -116,7 +132,7 @@ int run_train(TrainOptions o) {
     throw UsageError(fmt::format("--plot {}: the picture's name must end in .svg or .png", o.plot));
   install_interrupt_flag();  // from here on Ctrl-C stops between steps (and saves with --save)
   const Clock::time_point t0 = Clock::now();
-  const runtime::DataSplits data = runtime::load_data(o.data);
+  const runtime::DataSplits data = runtime::load_data(o.data, model.regression);
   fmt::print("data: {} (loaded in {:.2f} s)\n", data.description, seconds_since(t0));
   runtime::Trainer trainer(model, data, o.cfg);
   set_initial_values(trainer, o.at);
@@ -129,11 +145,16 @@ int run_train(TrainOptions o) {
   std::fflush(stdout);
   if (o.pipeline.stats) std::fputs(trainer.pipeline_stats().c_str(), stderr);
   TrainOutputs outputs{.epochs = o.cfg.epochs, .steps = steps, .log = {}, .plot = o.plot,
-                       .plot_title = o.program.file.empty() ? std::string("gradc train") : o.program.file, .save = {}};
+                       .plot_title = o.program.file.empty() ? std::string("gradc train") : o.program.file, .save = {},
+                       .layer_stats = {}, .layer_stats_init_json = {}, .accuracy = !model.regression};
   if (!o.log.empty())
-    outputs.log = resumed ? runtime::MetricsLog::resume(o.log, kLogExtras, resumed->epoch)
-                          : runtime::MetricsLog(o.log, kLogExtras);
+  {
+    const auto& extras = model.regression ? kRegressionLogExtras : kLogExtras;
+    outputs.log = resumed ? runtime::MetricsLog::resume(o.log, extras, resumed->epoch, model.regression)
+                          : runtime::MetricsLog(o.log, extras, model.regression);
+  }
   if (!o.save.empty()) outputs.save = [&] { runtime::save_checkpoint(o.save, trainer, model, o.cfg); };
+  if (o.layer_stats) add_layer_stats(trainer, outputs);
   if (trainer.epoch() >= o.cfg.epochs)
     fmt::print("nothing to do: the run is past epoch {} of --epochs {}\n", trainer.epoch(), o.cfg.epochs);
   TrainObserverCli obs(std::move(outputs));
@@ -187,6 +208,9 @@ void register_train(CLI::App& app, Action& run) {
   cmd->add_option("--resume", o.resume, "Continue the run saved in this checkpoint (--epochs counts the total)");
   cmd->add_option("--log", o.log, "Write the metrics of every epoch to this file (.json: JSON, else CSV)");
   cmd->add_option("--plot", o.plot, "Draw the loss and accuracy curves here after every epoch (.svg or .png)");
+  cmd->add_flag("--layer-stats", o.layer_stats,
+                "Per layer: mean, variance and zeros of the values and gradients on a fixed batch, at "
+                "initialisation and after every epoch (in the --log too, if .json)");
   add_pipeline_options(*cmd, o.pipeline);
   o.cmd = cmd;
   cmd->footer(

@@ -18,6 +18,7 @@ void register_emit(CLI::App& app, Action& run);
 void register_jacobian(CLI::App& app, Action& run);
 void register_train(CLI::App& app, Action& run);
 void register_predict(CLI::App& app, Action& run);
+void register_plot_curves(CLI::App& app, Action& run);
 
 // FILE, -e PROGRAM and --dtype, shared by every command.
 void add_program_options(CLI::App& cmd, ProgramArgs& args);

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   register_jacobian(app, run);
   register_train(app, run);
   register_predict(app, run);
+  register_plot_curves(app, run);
   app.set_version_flag("--version", version_text(), "Print gradc's version and exit");
   if (reject_unknown_command(app, argc, argv)) return kExitBadUsage;
   try {

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cmath>
+#include <utility>
 
 #include "tools/gradc/plot.h"
 
@@ -53,20 +54,32 @@ void TrainObserverCli::on_step(const runtime::StepReport& r) {
 
 void TrainObserverCli::on_epoch(const runtime::EpochReport& r) {
   bar_.finish_epoch();
-  std::string line = fmt::format("epoch {}/{}  train loss {:.4f}  test loss {:.4f}  test accuracy {}", r.epoch,
-                                 out_.epochs, r.train.loss, r.test.loss, percent(r.test.accuracy));
-  if (r.validation.n > 0)
-    line += fmt::format("  validation loss {:.4f}  validation accuracy {}", r.validation.loss,
-                        percent(r.validation.accuracy));
+  std::string line = fmt::format("epoch {}/{}  train loss {:.4f}  test loss {:.4f}", r.epoch, out_.epochs,
+                                 r.train.loss, r.test.loss);
+  if (out_.accuracy) line += "  test accuracy " + percent(r.test.accuracy);
+  if (r.validation.n > 0) line += fmt::format("  validation loss {:.4f}", r.validation.loss);
+  if (r.validation.n > 0 && out_.accuracy) line += "  validation accuracy " + percent(r.validation.accuracy);
   fmt::print("{}  {:.2f} s\n", line, r.seconds);
   std::fflush(stdout);
   if (out_.save) out_.save();  // first: the checkpoint matters more than the pictures
-  record(r);
+  record(r, measure_layer_stats(r.epoch));
+}
+
+// --layer-stats after an epoch: the table on stdout, and the JSON members of the log's row.
+std::string TrainObserverCli::measure_layer_stats(int epoch) {
+  if (!out_.layer_stats) return {};
+  const runtime::LayerStatsReport stats = out_.layer_stats(fmt::format("epoch {}", epoch));
+  fmt::print("{}", runtime::format_layer_stats(stats));
+  std::fflush(stdout);
+  std::string members = "\"layer_stats\": " + runtime::layer_stats_json(stats);
+  if (!out_.layer_stats_init_json.empty())
+    members = "\"layer_stats_init\": " + std::exchange(out_.layer_stats_init_json, {}) + ", " + members;
+  return members;
 }
 
 // The metrics row to --log, and the curves to --plot. A plot that fails (no gnuplot) is said
 // once and training goes on: the log and the checkpoint are still written.
-void TrainObserverCli::record(const runtime::EpochReport& r) {
+void TrainObserverCli::record(const runtime::EpochReport& r, const std::string& json_members) {
   std::vector<std::pair<std::string, double>> row = {
       {"train_loss", missing_if_unmeasured(r.train, r.train.loss)},
       {"test_loss", missing_if_unmeasured(r.test, r.test.loss)},
@@ -76,7 +89,12 @@ void TrainObserverCli::record(const runtime::EpochReport& r) {
       {"validation_loss", missing_if_unmeasured(r.validation, r.validation.loss)},
       {"validation_accuracy", missing_if_unmeasured(r.validation, r.validation.accuracy)},
       {"lr", r.lr}};
-  if (out_.log) out_.log->append(r.epoch, row);
+  if (out_.log) {
+    auto logged = row;
+    if (!out_.accuracy)  // a regression's log has no accuracy columns (the curves' NaNs leave the panel out)
+      std::erase_if(logged, [](const auto& kv) { return kv.first.ends_with("accuracy"); });
+    out_.log->append(r.epoch, logged, json_members);
+  }
   if (out_.plot.empty() || plot_failed_) return;
   if (!out_.log) {
     std::vector<double> values = {static_cast<double>(r.epoch)};

@@ -25,6 +25,10 @@ struct TrainOutputs {
   std::string plot;                               // --plot
   std::string plot_title;
   std::function<void()> save;                     // --save: writes the checkpoint (or nothing)
+  // --layer-stats: measures them (Trainer::layer_stats), printed and logged after each epoch.
+  std::function<runtime::LayerStatsReport(const std::string& when)> layer_stats;
+  std::string layer_stats_init_json;              // at initialisation: into the first row's JSON
+  bool accuracy = true;                           // false (regression): no accuracy printed or logged
 };
 
 class TrainObserverCli : public runtime::TrainObserver {
@@ -40,7 +44,8 @@ class TrainObserverCli : public runtime::TrainObserver {
   ProgressBar bar_;
   runtime::MetricsTable curves_;  // for --plot without --log
   bool plot_failed_ = false;
-  void record(const runtime::EpochReport& r);
+  void record(const runtime::EpochReport& r, const std::string& json_members);
+  std::string measure_layer_stats(int epoch);
 };
 
 }  // namespace gradc::cli
