@@ -25,7 +25,9 @@ python="${PYTHON:-/usr/bin/python3}"
 epochs="${EPOCHS:-5}"
 [[ "${1:-}" == "--quick" ]] && epochs="${EPOCHS:-3}"
 if [[ ! -f "$build/build.ninja" ]]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRADC_BUILD_TESTS=OFF >/dev/null
+  launcher=()
+  command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRADC_BUILD_TESTS=OFF "${launcher[@]}" >/dev/null
 fi
 ninja -C "$build" gradc_train_bench >/dev/null
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
