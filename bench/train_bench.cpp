@@ -171,7 +171,13 @@ Options parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  const Options o = parse(argc, argv);
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::logic_error& e) {  // std::stoi's and ours: bad usage
+    std::fprintf(stderr, "gradc_train_bench: %s\n", e.what());
+    return 2;
+  }
   const runtime::TrainModel model = mlp_model();
   Clock::time_point t0 = Clock::now();
   const runtime::DataSplits data = runtime::load_data("fashion-mnist");
