@@ -28,7 +28,8 @@ namespace {
 
 // Capacity for n floats, with the kernel asked to back it by huge pages (transparent huge pages
 // in "madvise" mode, Debian's default): fashion-mnist's 188 MB of floats are then ~90 page
-// faults instead of ~46,000, which on a VM cost more than the decoding (0.3 s of 0.6 s measured).
+// faults instead of ~46,000; on this VM a profile of loading showed the zero-fill and the page
+// faults of this buffer costing more than the inflating (docs/training.md, time to first step).
 // Only a hint: where the kernel says no, the memory is the same, just slower to touch.
 void reserve_for_first_touch(std::vector<float>& v, size_t n) {
   v.reserve(n);
