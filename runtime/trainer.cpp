@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <map>
 
 #include "codegen/codegen.h"
@@ -88,7 +89,8 @@ struct Trainer::Impl {
   std::vector<int64_t> order;
   int epoch = 0;
   int64_t step = 0;
-  double compile_seconds = 0;
+  double compile_seconds = 0;     // before the first step
+  double background_seconds = 0;  // compile_in_background's, once joined
   std::string stats;
 
   Impl(const TrainModel& m, const DataSplits& d, TrainConfig c) : model(m), data(d), cfg(std::move(c)) {}
@@ -139,21 +141,62 @@ struct Trainer::Impl {
     return opts;
   }
 
-  Compiled& compiled(int64_t batch, bool step_graph) {
-    auto& cache = step_graph ? steps : forwards;
-    if (auto it = cache.find(batch); it != cache.end()) return it->second;
+  // Compiles the step (or the forward graph) for this batch size; `seconds` gets the time it took.
+  // Runs on the background thread too: it reads the model, the config and the buffers' addresses
+  // (which never change once allocated), and writes nothing else (stats only if asked).
+  Compiled build(int64_t batch, bool step_graph, bool record_stats, double& seconds) {
     const Clock::time_point t0 = Clock::now();
     passes::PipelineSpec spec{cfg.opt_level, step_graph ? cfg.passes : std::vector<std::string>{}, step_graph};
     passes::PassContext ctx;
     ctx.optimizer = cfg.optimizer;
     passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
     const ir::Graph g = pm.run(bound(batch), ctx);
-    if (step_graph && stats.empty()) stats = passes::format_stats(pm.records(), ctx);
+    if (record_stats) stats = passes::format_stats(pm.records(), ctx);
     Compiled c{codegen::compile_tensors(g, codegen_options()), {}, {}};
     for (ir::NodeId id : g.inputs()) c.in.push_back(buffer_for(g[id].name, !step_graph));
     for (const ir::Output& o : g.outputs) c.out.push_back(buffer_for(o.name, !step_graph));
-    compile_seconds += seconds_since(t0);
+    seconds = seconds_since(t0);
+    return c;
+  }
+
+  Compiled& compiled(int64_t batch, bool step_graph) {
+    auto& cache = step_graph ? steps : forwards;
+    if (auto it = cache.find(batch); it != cache.end()) return it->second;
+    join_background();
+    if (auto it = cache.find(batch); it != cache.end()) return it->second;
+    double seconds = 0;
+    Compiled c = build(batch, step_graph, step_graph && stats.empty(), seconds);
+    compile_seconds += seconds;
     return cache.emplace(batch, std::move(c)).first->second;
+  }
+
+  // The graphs the first step does not need (the last partial batch's step, the evaluation's
+  // forwards) compile on one background thread while training starts, so that the time to
+  // the first step is one compile; the first use of any of them waits for all.
+  struct Built {
+    int64_t batch;
+    bool step_graph;
+    Compiled c;
+    double seconds;
+  };
+  void compile_in_background(std::vector<std::pair<int64_t, bool>> wanted) {
+    if (wanted.empty()) return;
+    background = std::async(std::launch::async, [this, wanted] {
+      std::vector<Built> done;
+      for (auto [batch, step_graph] : wanted) {
+        double seconds = 0;
+        Compiled c = build(batch, step_graph, false, seconds);
+        done.push_back({batch, step_graph, std::move(c), seconds});
+      }
+      return done;
+    });
+  }
+  void join_background() {
+    if (!background.valid()) return;
+    for (Built& b : background.get()) {
+      (b.step_graph ? steps : forwards).emplace(b.batch, std::move(b.c));
+      background_seconds += b.seconds;
+    }
   }
 
   void gather(const Dataset& d, const int64_t* rows, int64_t count, float* xs, float* ys) const {
@@ -211,8 +254,12 @@ struct Trainer::Impl {
   };
   std::unique_ptr<Stats> layer_stats;
 
+  // Declared last, so destroyed first: its destructor waits for the thread, which uses the rest.
+  std::future<std::vector<Built>> background;
+
   Stats& stats_graph() {
     if (layer_stats) return *layer_stats;
+    join_background();  // one compile at a time: the background thread's may still run
     const Clock::time_point t0 = Clock::now();
     auto s = std::make_unique<Stats>();
     s->batch = std::min(Trainer::kLayerStatsBatch, n_train);
@@ -316,14 +363,18 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   t.order_scratch.resize(e);
   t.draw_params();
   if (t.cfg.forward_only) return;  // compiled on demand by test_logits()
-  // Every size a run needs, compiled now: the full batch and the last partial one, and the
-  // evaluation's (so an epoch's time is its steps' alone).
+  // The first step's graph now; every other size a run needs (the last partial batch, the
+  // evaluation's) on a background thread meanwhile.
   t.compiled(std::min<int64_t>(t.cfg.batch, t.n_train), true);
-  if (t.n_train > t.cfg.batch && t.n_train % t.cfg.batch) t.compiled(t.n_train % t.cfg.batch, true);
+  std::vector<std::pair<int64_t, bool>> later;
+  if (t.n_train > t.cfg.batch && t.n_train % t.cfg.batch) later.emplace_back(t.n_train % t.cfg.batch, true);
   for (int64_t n : {data.test.n, data.train.n - t.n_train}) {
-    if (n > 0) t.compiled(std::min(t.cfg.eval_batch, n), false);
-    if (n > t.cfg.eval_batch && n % t.cfg.eval_batch) t.compiled(n % t.cfg.eval_batch, false);
+    if (n > 0) later.emplace_back(std::min(t.cfg.eval_batch, n), false);
+    if (n > t.cfg.eval_batch && n % t.cfg.eval_batch) later.emplace_back(n % t.cfg.eval_batch, false);
   }
+  std::sort(later.begin(), later.end());
+  later.erase(std::unique(later.begin(), later.end()), later.end());
+  t.compile_in_background(std::move(later));
 }
 
 Trainer::~Trainer() = default;
@@ -379,6 +430,10 @@ void Trainer::set_position(int epoch, int64_t step) {
 double Trainer::learning_rate(int epoch, int64_t step) const { return impl_->learning_rate(epoch, step); }
 int64_t Trainer::batches_per_epoch() const { return impl_->batches_per_epoch(); }
 double Trainer::compile_seconds() const { return impl_->compile_seconds; }
+double Trainer::background_compile_seconds() {
+  impl_->join_background();
+  return impl_->background_seconds;
+}
 const std::string& Trainer::pipeline_stats() const { return impl_->stats; }
 
 std::vector<NamedArray> Trainer::state() {

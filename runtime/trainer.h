@@ -1,8 +1,9 @@
 // runtime/trainer.h — training a model program on a data set: the library `gradc train` calls.
 //
 // One compiled step per batch size (forward, gradients and the optimiser update in one
-// function, passes/update.h), JIT-compiled once: the full batch at construction, a partial
-// last batch's size the first time it occurs. Parameters and optimiser state live in
+// function, passes/update.h), JIT-compiled once: the full batch at construction, the partial
+// last batch's size and the evaluation's forwards on a background thread meanwhile (so that
+// the first step waits for one compile only). Parameters and optimiser state live in
 // buffers the trainer owns and the step overwrites in place (its outputs alias its inputs),
 // batches are gathered into preallocated buffers, so a step allocates nothing. Each
 // epoch's batch order is a shuffle drawn from (seed, epoch) with gradc's own generator, so
@@ -110,7 +111,12 @@ class Trainer {
   double learning_rate(int epoch, int64_t step) const;
   int64_t batches_per_epoch() const;
 
-  double compile_seconds() const;    // compile time so far (pipeline + LLVM)
+  // Compile time (pipeline + LLVM) spent on the calling thread: the first step's graph at
+  // construction (the time to the first step), plus any size compiled on demand later.
+  double compile_seconds() const;
+  // The graphs compiled on the background thread (the partial last batch's step, the
+  // evaluation's forwards); waits for them.
+  double background_compile_seconds();
   const std::string& pipeline_stats() const;  // passes::format_stats of the step's pipeline
 
   struct Impl;

@@ -1,0 +1,199 @@
+// bench/train_bench.cpp — seconds per training epoch of examples/mlp.grad on fashion-mnist:
+// gradc's compiled step (runtime/trainer.h, the library `gradc train` uses) or the hand-written
+// C++ step (bench/train_handwritten.h) on the same GEMM. bench/train.sh runs it, one process
+// per (implementation, batch, threads), next to PyTorch eager (bench/train_torch.py).
+//
+//   gradc_train_bench --impl gradc|handwritten --batch B --threads T --epochs N [--lr X]
+//
+// Both: the data preloaded as float32 (runtime::load_data), plain SGD, a fresh shuffle each
+// epoch, the same initial weights (gradc's initialisers, seed 0). An epoch's seconds cover
+// its training steps only: the shuffle, each batch's gather and its step (gradc: what
+// EpochReport::seconds counts; the test evaluation after it is not timed). Prints one JSON
+// object: per epoch its seconds, mean train loss, and the process's resident and peak
+// resident memory (VmRSS, VmHWM) after it; the load and compile times before the first step
+// (gradc: and the time its background thread spent compiling the other graphs).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench/train_handwritten.h"
+#include "frontend/frontend.h"
+#include "runtime/dataset.h"
+#include "runtime/gemm.h"
+#include "runtime/train_model.h"
+#include "runtime/trainer.h"
+
+#ifndef GRADC_MLP_GRAD
+#error "GRADC_MLP_GRAD (the path of examples/mlp.grad) must be defined by the build"
+#endif
+
+using namespace gradc;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Options {
+  std::string impl;
+  int64_t batch = 64;
+  int threads = 1, epochs = 5;
+  double lr = 0.05;
+};
+
+struct Epoch {
+  double seconds = 0, train_loss = 0;
+  long rss_kib = 0, hwm_kib = 0;
+};
+
+// VmRSS and VmHWM (peak) of this process, in KiB, from /proc/self/status.
+void read_memory(Epoch& e) {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  long kib = 0;
+  while (status >> key) {
+    if (key == "VmRSS:" && status >> kib) e.rss_kib = kib;
+    else if (key == "VmHWM:" && status >> kib) e.hwm_kib = kib;
+  }
+}
+
+runtime::TrainModel mlp_model() {
+  std::ifstream in(GRADC_MLP_GRAD, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open " GRADC_MLP_GRAD);
+  std::ostringstream text;
+  text << in.rdbuf();
+  frontend::SourceFile src("mlp.grad", text.str());
+  return runtime::read_train_model(frontend::compile_to_ir(src, ir::DType::F32));
+}
+
+runtime::TrainConfig config(const Options& o, bool forward_only) {
+  runtime::TrainConfig cfg;
+  cfg.epochs = o.epochs;
+  cfg.batch = o.batch;
+  cfg.lr = o.lr;
+  cfg.optimizer.kind = "sgd";
+  cfg.threads = o.threads;
+  cfg.forward_only = forward_only;
+  return cfg;
+}
+
+struct Collect : runtime::TrainObserver {
+  std::vector<Epoch> epochs;
+  void on_epoch(const runtime::EpochReport& r) override {
+    Epoch e{r.seconds, r.train.loss, 0, 0};
+    read_memory(e);
+    epochs.push_back(e);
+  }
+};
+
+std::vector<Epoch> run_gradc(const Options& o, const runtime::TrainModel& m, const runtime::DataSplits& data,
+                             double& compile_seconds, double& background_seconds) {
+  runtime::Trainer t(m, data, config(o, false));
+  compile_seconds = t.compile_seconds();
+  Collect c;
+  t.run(c);
+  background_seconds = t.background_compile_seconds();
+  return c.epochs;
+}
+
+// SplitMix64: the shuffle's generator (the same work as the trainer's).
+uint64_t split_mix(uint64_t& s) {
+  uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::vector<Epoch> run_handwritten(const Options& o, const runtime::TrainModel& m, const runtime::DataSplits& data) {
+  bench::HandwrittenMlp net(o.batch);
+  {  // gradc's initial weights (seed 0), so that the loss curves can be compared
+    runtime::Trainer init(m, data, config(o, true));
+    for (const runtime::NamedArray& a : init.state()) {
+      const int layer = a.name[1] - '1';
+      (a.name[0] == 'W' ? net.W : net.b)[layer] = *a.data;
+    }
+  }
+  runtime::set_gemm_threads(o.threads);
+  const runtime::Dataset& d = data.train;
+  const size_t f = static_cast<size_t>(d.features);
+  std::vector<float> x(static_cast<size_t>(o.batch) * f);
+  std::vector<int32_t> y(static_cast<size_t>(o.batch));
+  std::vector<int64_t> order(static_cast<size_t>(d.n));
+  std::vector<Epoch> epochs;
+  for (int e = 0; e < o.epochs; ++e) {
+    const Clock::time_point t0 = Clock::now();
+    uint64_t seed = 0x5851f42d4c957f2dULL * static_cast<uint64_t>(e + 1);
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[split_mix(seed) % i]);
+    double loss_sum = 0;
+    int64_t correct = 0;
+    for (int64_t s = 0; s < d.n; s += o.batch) {
+      const int64_t count = std::min(o.batch, d.n - s);
+      for (int64_t i = 0; i < count; ++i) {
+        const int64_t r = order[static_cast<size_t>(s + i)];
+        std::copy_n(d.images.data() + static_cast<size_t>(r) * f, f, x.data() + static_cast<size_t>(i) * f);
+        y[static_cast<size_t>(i)] = d.labels[static_cast<size_t>(r)];
+      }
+      loss_sum += static_cast<double>(net.step(x.data(), y.data(), count, static_cast<float>(o.lr), &correct)) *
+                  static_cast<double>(count);
+    }
+    Epoch ep{seconds_since(t0), loss_sum / static_cast<double>(d.n), 0, 0};
+    read_memory(ep);
+    epochs.push_back(ep);
+  }
+  return epochs;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--impl") o.impl = v;
+    else if (k == "--batch") o.batch = std::stoll(v);
+    else if (k == "--threads") o.threads = std::stoi(v);
+    else if (k == "--epochs") o.epochs = std::stoi(v);
+    else if (k == "--lr") o.lr = std::stod(v);
+    else throw std::invalid_argument("unknown option " + k);
+  }
+  if ((o.impl != "gradc" && o.impl != "handwritten") || o.batch < 1 || o.threads < 1 || o.epochs < 1)
+    throw std::invalid_argument("usage: gradc_train_bench --impl gradc|handwritten --batch B --threads T --epochs N [--lr X]");
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::logic_error& e) {  // std::stoi's and ours: bad usage
+    std::fprintf(stderr, "gradc_train_bench: %s\n", e.what());
+    return 2;
+  }
+  const runtime::TrainModel model = mlp_model();
+  Clock::time_point t0 = Clock::now();
+  const runtime::DataSplits data = runtime::load_data("fashion-mnist");
+  const double load_seconds = seconds_since(t0);
+  double compile_seconds = 0, background_seconds = 0;
+  const std::vector<Epoch> epochs = o.impl == "gradc" ? run_gradc(o, model, data, compile_seconds, background_seconds)
+                                                      : run_handwritten(o, model, data);
+  std::string rows;
+  for (const Epoch& e : epochs)
+    rows += fmt::format("{}{{\"seconds\": {}, \"train_loss\": {}, \"rss_kib\": {}, \"hwm_kib\": {}}}",
+                        rows.empty() ? "" : ", ", e.seconds, e.train_loss, e.rss_kib, e.hwm_kib);
+  fmt::print("{{\"impl\": \"{}\", \"batch\": {}, \"threads\": {}, \"lr\": {}, \"load_seconds\": {}, "
+             "\"compile_seconds\": {}, \"background_compile_seconds\": {}, \"epochs\": [{}]}}\n",
+             o.impl, o.batch, o.threads, o.lr, load_seconds, compile_seconds, background_seconds, rows);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "gradc_train_bench: %s\n", e.what());
+  return 1;
+}
