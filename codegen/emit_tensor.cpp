@@ -377,22 +377,8 @@ llvm::FunctionCallee gemm_decl(Emitter& e) {
 // column, batch dims broadcast; one GEMM call per batch element, C overwritten (beta 0).
 void emit_matmul(Emitter& e, B& b, NodeId id) {
   const Node& n = e.g[id];
-  Dims da = e.g[n.inputs[0]].shape.dims, db = e.g[n.inputs[1]].shape.dims;
-  if (da.size() == 1) da.insert(da.begin(), 1);
-  if (db.size() == 1) db.push_back(1);
-  const int64_t m = da[da.size() - 2], k = da.back(), nn = db.back();
-  const Dims batch_a(da.begin(), da.end() - 2), batch_b(db.begin(), db.end() - 2);
-  Dims batch(std::max(batch_a.size(), batch_b.size()), 1);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const size_t ia = i + batch_a.size(), ib = i + batch_b.size();
-    const int64_t x = ia >= batch.size() ? batch_a[ia - batch.size()] : 1;
-    const int64_t y = ib >= batch.size() ? batch_b[ib - batch.size()] : 1;
-    batch[i] = x == 1 ? y : x;
-  }
-  Dims sa = broadcast_strides(batch_a, batch), sb = broadcast_strides(batch_b, batch), sc = strides_of(batch);
-  for (int64_t& s : sa) s *= m * k;
-  for (int64_t& s : sb) s *= k * nn;
-  for (int64_t& s : sc) s *= m * nn;
+  const ir::MatmulLayout l = ir::matmul_layout(e.g[n.inputs[0]].shape.dims, e.g[n.inputs[1]].shape.dims);
+  const int64_t m = l.m, k = l.k, nn = l.n;
   // A folded transpose: read its operand with the trans flag (rows and columns swapped).
   auto operand = [&](size_t i, bool& trans) {
     const NodeId x = n.inputs[i];
@@ -406,11 +392,11 @@ void emit_matmul(Emitter& e, B& b, NodeId id) {
   llvm::FunctionCallee gemm = gemm_decl(e);
   llvm::Value* one = llvm::ConstantFP::get(e.t, 1.0);
   llvm::Value* zero = llvm::ConstantFP::get(e.t, 0.0);
-  loop_nest(b, batch, [&](B& lb, const std::vector<Value*>& idx) {
+  loop_nest(b, l.batch, [&](B& lb, const std::vector<Value*>& idx) {
     lb.CreateCall(gemm, {lb.getInt32(ta), lb.getInt32(tb), lb.getInt64(m), lb.getInt64(nn), lb.getInt64(k), one,
-                         elem(lb, e.t, pa, offset(lb, idx, sa)), lb.getInt64(lda),
-                         elem(lb, e.t, pb, offset(lb, idx, sb)), lb.getInt64(ldb), zero,
-                         elem(lb, e.t, e.ptr[id], offset(lb, idx, sc)), lb.getInt64(nn)});
+                         elem(lb, e.t, pa, offset(lb, idx, l.a_stride)), lb.getInt64(lda),
+                         elem(lb, e.t, pb, offset(lb, idx, l.b_stride)), lb.getInt64(ldb), zero,
+                         elem(lb, e.t, e.ptr[id], offset(lb, idx, l.c_stride)), lb.getInt64(nn)});
   });
 }
 

@@ -7,27 +7,11 @@
 #include <vector>
 
 #include "ir/builder.h"
+#include "runtime/random.h"
 
 namespace gradc::runtime {
 
 namespace {
-
-// SplitMix64: a small, well-mixed 64-bit generator with a fixed definition everywhere.
-struct Generator {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  // Box–Muller: one standard normal from two uniforms (1 − u keeps the log finite).
-  double normal() {
-    const double u = 1.0 - uniform01(), v = uniform01();
-    return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * M_PI * v);
-  }
-};
 
 uint64_t fnv1a(const std::string& s) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -90,7 +74,7 @@ Tensor draw_initial(const std::string& init, const std::vector<int64_t>& shape, 
   const Spec s = parse_spec(init);
   size_t n = 1;
   for (int64_t x : shape) n *= static_cast<size_t>(x);
-  Generator gen{seed ^ fnv1a(stream)};
+  SplitMix64 gen{seed ^ fnv1a(stream)};
   auto arg = [&](size_t i) {
     if (i >= s.args.size()) throw std::invalid_argument(fmt::format("initialiser '{}': too few arguments", init));
     return s.args[i];

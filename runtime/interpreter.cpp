@@ -96,24 +96,11 @@ Tensor reduce(const Node& n, const Tensor& x) {
 
 // numpy.matmul: vectors become a row (left) or a column (right); batch dims broadcast.
 Tensor matmul(const Node& n, const Tensor& a, const Tensor& b) {
-  Dims da = a.shape, db = b.shape;
-  if (da.size() == 1) da.insert(da.begin(), 1);
-  if (db.size() == 1) db.push_back(1);
-  const int64_t m = da[da.size() - 2], k = da.back(), nn = db.back();
-  Dims batch_a(da.begin(), da.end() - 2), batch_b(db.begin(), db.end() - 2);
-  Dims batch(std::max(batch_a.size(), batch_b.size()), 1);
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const size_t ia = i + batch_a.size(), ib = i + batch_b.size();
-    const int64_t x = ia >= batch.size() ? batch_a[ia - batch.size()] : 1;
-    const int64_t y = ib >= batch.size() ? batch_b[ib - batch.size()] : 1;
-    batch[i] = x == 1 ? y : x;
-  }
-  Dims sa = broadcast_strides(batch_a, batch), sb = broadcast_strides(batch_b, batch);
-  for (int64_t& s : sa) s *= m * k;
-  for (int64_t& s : sb) s *= k * nn;
-  Tensor out{n.shape.dims, std::vector<double>(static_cast<size_t>(count(batch) * m * nn))};
+  const ir::MatmulLayout l = ir::matmul_layout(a.shape, b.shape);
+  const int64_t m = l.m, k = l.k, nn = l.n;
+  Tensor out{n.shape.dims, std::vector<double>(static_cast<size_t>(count(l.batch) * m * nn))};
   int64_t c = 0;
-  for_each_index<2>(batch, {sa, sb}, [&](const std::array<int64_t, 2>& off) {
+  for_each_index<2>(l.batch, {l.a_stride, l.b_stride}, [&](const std::array<int64_t, 2>& off) {
     const double* pa = a.data.data() + off[0];
     const double* pb = b.data.data() + off[1];
     for (int64_t i = 0; i < m; ++i)

@@ -16,6 +16,7 @@
 #include "passes/update.h"
 #include "runtime/gemm.h"
 #include "runtime/init.h"
+#include "runtime/random.h"
 
 namespace gradc::runtime {
 
@@ -24,28 +25,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// SplitMix64, as runtime/init.cpp: the same numbers on every machine and standard library.
-struct Generator {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n), exactly: draws past the largest multiple of n are redrawn.
-  uint64_t below(uint64_t n) {
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x = next();
-    while (x >= limit) x = next();
-    return x % n;
-  }
-};
-
 // Epoch e's order depends on (seed, e) alone, so a resumed run draws the same orders.
 void shuffle_for_epoch(std::vector<int64_t>& order, uint64_t seed, int epoch) {
   for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
-  Generator gen{seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(epoch + 1))};
+  SplitMix64 gen{seed ^ (0x5851f42d4c957f2dULL * static_cast<uint64_t>(epoch + 1))};
   gen.next();
   for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
 }

@@ -26,13 +26,10 @@ using namespace gradc::runtime;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 using gradc::testing::TempDir;
+using gradc::testing::as_bytes;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::span<const std::byte> as_bytes(const std::string& s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;

@@ -21,11 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using gradc::testing::TempDir;
-
-std::string file_contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using gradc::testing::file_contents;
 
 void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 

@@ -32,15 +32,8 @@ namespace fs = std::filesystem;
 namespace {
 
 using gradc::testing::TempDir;
-
-std::span<const std::byte> as_bytes(const std::string& s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
-std::string file_contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using gradc::testing::file_contents;
+using gradc::testing::as_bytes;
 
 // One array of every dtype a checkpoint uses; the numpy script below builds the same.
 NpzArchive sample_archive() {
