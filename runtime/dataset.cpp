@@ -118,28 +118,42 @@ std::vector<int32_t> npy_labels(const NpyArray& a, const std::string& path) {
   return out;
 }
 
-Dataset npy_split(const std::string& x_path, const std::string& y_path) {
-  NpyArray x;
-  NpyArray y;
+// The examples file (n, features...) and the labels or targets file of an .npy split.
+struct NpyPair {
+  NpyArray x, y;
+};
+
+NpyPair read_npy_pair(const std::string& x_path, const std::string& y_path) {
+  NpyPair p;
   try {
-    x = read_npy(x_path);
-    y = read_npy(y_path);
+    p.x = read_npy(x_path);
+    p.y = read_npy(y_path);
   } catch (const NpyError& e) {
     throw DataError(e.what());
   }
-  if (x.shape.size() < 2)
+  if (p.x.shape.size() < 2)
     fail(x_path, fmt::format("wrong dims: examples are (n, features...), found shape ({})",
-                             fmt::join(x.shape, ", ")));
-  Dataset d;
-  d.labels = npy_labels(y, y_path);
-  d.n = x.shape[0];
-  if (d.n != static_cast<int64_t>(d.labels.size()))
-    fail(x_path, fmt::format("holds {} examples but {} holds {} labels", d.n, y_path, d.labels.size()));
+                             fmt::join(p.x.shape, ", ")));
+  return p;
+}
+
+// The examples' fields of `d` from x (d.n already set), and where they came from.
+void set_examples(Dataset& d, const NpyArray& x, const std::string& x_path, const std::string& y_path) {
   d.image_shape.assign(x.shape.begin() + 1, x.shape.end());
   d.images = npy_as_floats(x);
   d.features = d.n ? static_cast<int64_t>(d.images.size()) / d.n : 0;
   d.images_file = x_path;
   d.labels_file = y_path;
+}
+
+Dataset npy_split(const std::string& x_path, const std::string& y_path) {
+  const auto [x, y] = read_npy_pair(x_path, y_path);
+  Dataset d;
+  d.labels = npy_labels(y, y_path);
+  d.n = x.shape[0];
+  if (d.n != static_cast<int64_t>(d.labels.size()))
+    fail(x_path, fmt::format("holds {} examples but {} holds {} labels", d.n, y_path, d.labels.size()));
+  set_examples(d, x, x_path, y_path);
   return d;
 }
 
@@ -260,26 +274,14 @@ bool any_exists(const fs::path& dir, std::initializer_list<const char*> names) {
 // ---- regression: float targets, from .npy or CSV ----
 
 Dataset npy_regression_split(const std::string& x_path, const std::string& y_path) {
-  NpyArray x, y;
-  try {
-    x = read_npy(x_path);
-    y = read_npy(y_path);
-  } catch (const NpyError& e) {
-    throw DataError(e.what());
-  }
-  if (x.shape.size() < 2)
-    fail(x_path, fmt::format("wrong dims: examples are (n, features...), found shape ({})", fmt::join(x.shape, ", ")));
+  const auto [x, y] = read_npy_pair(x_path, y_path);
   if (!(y.shape.size() == 1 || (y.shape.size() == 2 && y.shape[1] == 1)))
     fail(y_path, fmt::format("wrong dims: targets are (n,) or (n, 1), found shape ({})", fmt::join(y.shape, ", ")));
   Dataset d;
   d.n = x.shape[0];
   if (d.n != y.shape[0]) fail(x_path, fmt::format("holds {} examples but {} holds {} targets", d.n, y_path, y.shape[0]));
   d.targets = npy_as_floats(y);
-  d.image_shape.assign(x.shape.begin() + 1, x.shape.end());
-  d.images = npy_as_floats(x);
-  d.features = d.n ? static_cast<int64_t>(d.images.size()) / d.n : 0;
-  d.images_file = x_path;
-  d.labels_file = y_path;
+  set_examples(d, x, x_path, y_path);
   return d;
 }
 

@@ -38,14 +38,6 @@ TensorStats tensor_stats(std::span<const float> values) {
 
 namespace {
 
-// The last node (not an input) named `name`: a reassigned name is its final value.
-NodeId last_named(const Graph& g, const std::string& name) {
-  NodeId found = ir::kNoNode;
-  for (NodeId id = 0; id < g.size(); ++id)
-    if (g[id].op != ir::Op::Input && g[id].name == name) found = id;
-  return found;
-}
-
 ir::Dim batch_symbol(const TrainModel& m) { return m.graph[m.graph.find_input(m.images)].shape.dims[0]; }
 
 // The -O level's passes before and after autodiff.

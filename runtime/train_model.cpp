@@ -10,14 +10,14 @@ namespace gradc::runtime {
 using ir::Graph;
 using ir::NodeId;
 
-namespace {
-
 NodeId last_named(const Graph& g, const std::string& name) {
   NodeId found = ir::kNoNode;
   for (NodeId id = 0; id < g.size(); ++id)
     if (g[id].op != ir::Op::Input && g[id].name == name) found = id;
   return found;
 }
+
+namespace {
 
 NodeId find_loss(const Graph& g) {
   NodeId loss = last_named(g, "loss");

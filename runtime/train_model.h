@@ -45,6 +45,9 @@ struct TrainModel {
 // Throws TrainError.
 TrainModel read_train_model(const ir::Graph& parsed);
 
+// The last node (not an input) named `name`, or ir::kNoNode: a reassigned name is its final value.
+ir::NodeId last_named(const ir::Graph& g, const std::string& name);
+
 // Checks that the data fits the model: feature counts, class counts. Throws TrainError.
 void check_data_fits(const TrainModel& m, const Dataset& data);
 
