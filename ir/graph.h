@@ -6,6 +6,7 @@
 // user-sized graph, and a 10,000-deep chain is as easy as a short one.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -39,7 +40,14 @@ struct Node {
   bool integer = false;         // Input: holds integers (class labels), never differentiated
   std::string init;             // Param: its initialiser as written ("he()"), for training
 
-  bool operator==(const Node&) const = default;
+  // Field by field, the constant by its bits: a NaN constant is the same node as itself
+  // (with `= default` a graph holding one never equalled its own copy, so every pass
+  // reported it changed).
+  bool operator==(const Node& o) const {
+    return op == o.op && dtype == o.dtype && shape == o.shape && inputs == o.inputs &&
+           std::bit_cast<uint64_t>(value) == std::bit_cast<uint64_t>(o.value) && name == o.name && loc == o.loc &&
+           role == o.role && attr == o.attr && integer == o.integer && init == o.init;
+  }
 };
 
 // The name of a call as the user wrote it: "softmax" for the group "softmax#3" (each call

@@ -26,6 +26,12 @@ ir::NodeId expand_softmax_cross_entropy(ir::Builder& b, const ir::Node& n) {
 
 }  // namespace
 
+bool applies_decompose(const ir::Graph& g) {
+  for (ir::NodeId id = 0; id < g.size(); ++id)
+    if (g[id].op == ir::Op::SoftmaxXent) return true;
+  return false;
+}
+
 ir::Graph run_decompose(const ir::Graph& in, PassContext& ctx) {
   Rewriter rw(in);
   int expanded = 0;

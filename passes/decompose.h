@@ -3,4 +3,5 @@
 #include "passes/pass.h"
 namespace gradc::passes {
 ir::Graph run_decompose(const ir::Graph& in, PassContext& ctx);
+bool applies_decompose(const ir::Graph& g);  // has a composite op
 }

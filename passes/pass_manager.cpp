@@ -22,7 +22,7 @@ namespace gradc::passes {
 
 const std::vector<PassInfo>& all_passes() {
   static const std::vector<PassInfo> passes = {
-#define PASS(name, fn, summary) {name, fn, summary},
+#define PASS(name, fn, applies, summary) {name, fn, applies, summary},
 #include "passes/passes.def"
 #undef PASS
   };
@@ -41,6 +41,13 @@ ir::Graph PassManager::run(ir::Graph g, PassContext& ctx) {
     const PassInfo* pass = find_pass(name);
     GRADC_ASSERT(pass, "unknown pass in pipeline");
     const auto start = Clock::now();
+    if (pass->applies && !pass->applies(g)) {  // nothing to do: the graph stays as it is
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      records_.push_back({name, g.size(), g.size(), ms, false, g.kernels.size(), !g.memory.empty(),
+                          g.memory.workspace_bytes, g.memory.peak_bytes});
+      for (const AfterPass& hook : hooks_) hook(name, g, false);
+      continue;
+    }
     ir::Graph after = pass->run(g, ctx);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     if (auto errs = ir::verify(after); !errs.empty()) {

@@ -19,6 +19,7 @@ namespace gradc::passes {
 struct PassInfo {
   std::string_view name;
   PassFn run;
+  AppliesFn applies;  // null: always run
   std::string_view summary;
 };
 

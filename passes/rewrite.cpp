@@ -49,16 +49,32 @@ std::string remark_text(const ir::Graph& g, std::string_view pattern, const ir::
 
 }  // namespace
 
-ir::Graph rewrite_to_fixpoint(const ir::Graph& in, const NodeRewrite& rewrite, int& rewritten) {
+bool any_node_matches(const ir::Graph& g, NodeMatches may_rewrite) {
+  for (ir::NodeId id = 0; id < g.size(); ++id)
+    if (may_rewrite(g, g[id])) return true;
+  return false;
+}
+
+ir::Graph rewrite_to_fixpoint(const ir::Graph& in, const NodeRewrite& rewrite, NodeMatches may_rewrite,
+                              int& rewritten) {
   int now = 0;
   ir::Graph g = sweep(in, rewrite, now);  // the first sweep reads `in`: no copy of it first
   rewritten += now;
-  for (int i = 1; i < kMaxSweeps && now != 0; ++i) {
+  for (int i = 1; i < kMaxSweeps && now != 0 && any_node_matches(g, may_rewrite); ++i) {
     now = 0;
     g = sweep(g, rewrite, now);
     rewritten += now;
   }
   return g;
+}
+
+bool rules_match(const ir::Graph& g, const ir::Node& n, RuleSet set) {
+  for (const RewriteRule& rule : rewrite_rules()) {
+    if (rule.set != set || rule.from.op != n.op) continue;
+    ir::Bindings b;
+    if (ir::match(g, n, rule.from, b) && (!rule.when || rule.when(g, n, b))) return true;
+  }
+  return false;
 }
 
 std::optional<ir::NodeId> apply_rules(ir::Graph& out, const ir::Node& n, const std::string& group, RuleSet set,

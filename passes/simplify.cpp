@@ -36,6 +36,10 @@ std::optional<double> fold(const ir::Graph& out, const ir::Node& n) {
   return n.dtype == ir::DType::F32 ? static_cast<float>(v) : v;
 }
 
+bool may_simplify(const ir::Graph& g, const ir::Node& n) {
+  return fold(g, n).has_value() || rules_match(g, n, RuleSet::Exact);
+}
+
 }  // namespace
 
 ir::Graph run_simplify(const ir::Graph& in, PassContext& ctx) {
@@ -53,7 +57,7 @@ ir::Graph run_simplify(const ir::Graph& in, PassContext& ctx) {
         }
         return apply_rules(out, n, group, RuleSet::Exact, ctx);
       },
-      rewritten);
+      may_simplify, rewritten);
   ctx.stats["simplify.rewritten"] += rewritten;
   return g;
 }

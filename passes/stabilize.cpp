@@ -17,6 +17,14 @@
 
 namespace gradc::passes {
 
+namespace {
+
+bool may_stabilize(const ir::Graph& g, const ir::Node& n) { return rules_match(g, n, RuleSet::Stabilizing); }
+
+}  // namespace
+
+bool applies_stabilize(const ir::Graph& g) { return any_node_matches(g, may_stabilize); }
+
 ir::Graph run_stabilize(const ir::Graph& in, PassContext& ctx) {
   int rewritten = 0;
   ir::Graph g = rewrite_to_fixpoint(
@@ -24,7 +32,7 @@ ir::Graph run_stabilize(const ir::Graph& in, PassContext& ctx) {
       [&](ir::Graph& out, const ir::Node& n, const std::string& group) {
         return apply_rules(out, n, group, RuleSet::Stabilizing, ctx);
       },
-      rewritten);
+      may_stabilize, rewritten);
   ctx.stats["stabilize.rewritten"] += rewritten;
   if (rewritten == 0) return g;
   PassContext quiet;
