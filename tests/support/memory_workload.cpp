@@ -40,7 +40,7 @@ double constant(int i) { return 1.0 + (i % 10000) / 10000.0 + (i / 10000) * 1e-9
 
 Memory measure() {
   malloc_trim(0);
-  return {status_mib("VmRSS:"), static_cast<double>(mallinfo2().uordblks) / kMiB};
+  return {status_mib("VmRSS:"), status_mib("RssAnon:"), static_cast<double>(mallinfo2().uordblks) / kMiB};
 }
 
 double peak_rss_mib() { return status_mib("VmHWM:"); }

@@ -26,6 +26,7 @@ namespace gradc::memcheck {
 // so that what allocator caching keeps does not read as growth.
 struct Memory {
   double rss_mib = 0;   // resident set (VmRSS): heap, JIT code pages, everything
+  double anon_mib = 0;  // its anonymous part (RssAnon): without library pages read in late
   double heap_mib = 0;  // bytes malloc has handed out and not got back (mallinfo2)
 };
 Memory measure();
