@@ -347,18 +347,33 @@ TEST_CASE("fuse: phased kernels on rank-3 rows, unit axes and rows of one", "[fu
   }
 }
 
-TEST_CASE("fuse: a 50,000-term scalar sum and its gradient is fused in linear time", "[fuse]") {
+// Seconds to fuse (with its gradient and memory plan) the sum f = x + x*y - y + x*y ... of
+// `terms` terms; how many kernels that made.
+static double fuse_sum_seconds(int terms, size_t& kernels) {
   std::string text = "f = x";
-  for (int i = 1; i < 50000; ++i) text += i % 2 ? " + x*y" : " - y";
+  for (int i = 1; i < terms; ++i) text += i % 2 ? " + x*y" : " - y";
   const auto t0 = std::chrono::steady_clock::now();
   frontend::SourceFile src("big.grad", text);
   ir::Graph g = frontend::compile_to_ir(src, DType::F64);
   passes::PassContext ctx;
   const ir::Graph f = passes::PassManager({"autodiff", "fuse", "plan-memory"}).run(std::move(g), ctx);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  CHECK(f.kernels.size() <= 4);
-  CHECK(seconds < 30);  // 1.7 s here; a quadratic merge took 80 s
-  WARN("50,000-term sum: " << f.size() << " nodes, " << f.kernels.size() << " kernels, " << seconds << " s");
+  kernels = f.kernels.size();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Linear, judged by growth rather than a time limit (which a loaded CI machine or a
+// sanitizer build breaks): 10x the terms must cost well under 100x the time (about 20x here). Linear is
+// 10x; a quadratic merge (it once took 80 s) is 100x. The small one is the best of three
+// (a short run is the one a hiccup distorts most).
+TEST_CASE("fuse: a 50,000-term scalar sum and its gradient is fused in linear time", "[fuse]") {
+  size_t kernels_small = 0, kernels_big = 0;
+  double small = 1e9;
+  for (int rep = 0; rep < 3; ++rep) small = std::min(small, fuse_sum_seconds(5000, kernels_small));
+  const double big = fuse_sum_seconds(50000, kernels_big);
+  CHECK(kernels_small <= 4);
+  CHECK(kernels_big <= 4);
+  INFO("5,000 terms " << small << " s, 50,000 terms " << big << " s");
+  CHECK(big < 50 * small);
 }
 
 // ---- GEMM epilogues and accumulation (ir/kernel.h GemmCall) ----
