@@ -32,7 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);
   gradc::fuzz::reject_cleanly<NpyError>([&] { check_array(parse_npy(bytes, "<fuzz.npy>")); });
   gradc::fuzz::reject_cleanly<NpyError>([&] {
-    for (const auto& [name, array] : parse_npz(bytes, "<fuzz.npz>").arrays()) check_array(array);
+    const NpzArchive archive = parse_npz(bytes, "<fuzz.npz>");
+    for (const auto& [name, array] : archive.arrays()) check_array(array);
   });
   return 0;
 }

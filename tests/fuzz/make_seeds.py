@@ -5,7 +5,9 @@ Usage: make_seeds.py REPO_ROOT OUT_DIR   (OUT_DIR/<target>/ per target; .ci/fuzz
 
 Seeds are generated, not checked in: programs are every .grad file under examples/ and tests/
 (the golden error programs included) and every `-e` program of the CLI tests; the binary
-formats are small files written here with the standard library only (no numpy in CI).
+formats are small files written here with the standard library only (no numpy in CI). Each
+input that once crashed a target (tests/fuzz/regressions/<target>/) is a seed too, so every
+fuzz run replays it first.
 """
 import gzip
 import io
@@ -102,6 +104,8 @@ def main():
         "fuzz_dataset": list(dataset_blobs(root)),
     }
     corpora["fuzz_program_jit"] = corpora["fuzz_program"]
+    for target in corpora:
+        corpora[target] = corpora[target] + [p.read_bytes() for p in sorted((root / "tests/fuzz/regressions" / target).glob("*"))]
     for target, seeds in corpora.items():
         (out / target).mkdir(parents=True, exist_ok=True)
         for i, seed in enumerate(seeds):
