@@ -55,16 +55,16 @@ detail::EntryNames fresh_names() {
 }  // namespace
 
 void CompiledFunction::call(const double* in, double* out) const {
-  reinterpret_cast<PointFn<double>>(checked(impl_, ir::DType::F64).entries.point)(in, out);
+  detail::call_generated<PointFn<double>>(checked(impl_, ir::DType::F64).entries.point, in, out);
 }
 void CompiledFunction::call_batch(const double* const* in, double* const* out, int64_t n) const {
-  reinterpret_cast<BatchFn<double>>(checked(impl_, ir::DType::F64).entries.batch)(in, out, n);
+  detail::call_generated<BatchFn<double>>(checked(impl_, ir::DType::F64).entries.batch, in, out, n);
 }
 void CompiledFunction::call(const float* in, float* out) const {
-  reinterpret_cast<PointFn<float>>(checked(impl_, ir::DType::F32).entries.point)(in, out);
+  detail::call_generated<PointFn<float>>(checked(impl_, ir::DType::F32).entries.point, in, out);
 }
 void CompiledFunction::call_batch(const float* const* in, float* const* out, int64_t n) const {
-  reinterpret_cast<BatchFn<float>>(checked(impl_, ir::DType::F32).entries.batch)(in, out, n);
+  detail::call_generated<BatchFn<float>>(checked(impl_, ir::DType::F32).entries.batch, in, out, n);
 }
 
 CompiledFunction compile(const ir::Graph& g, const CodegenOptions& opts) {

@@ -44,11 +44,10 @@ struct CompiledTensorFunction::Impl {
   template <class T>
   void run(const T* const* in, T* const* out) const {
     using Fn = void (*)(const T* const*, T* const*, void*);
-    auto fn = reinterpret_cast<Fn>(entry.entry);
     std::unique_lock<std::mutex> lock(workspace_busy, std::try_to_lock);
-    if (lock.owns_lock()) return fn(in, out, workspace.get());
+    if (lock.owns_lock()) return detail::call_generated<Fn>(entry.entry, in, out, workspace.get());
     Buffer own = allocate(workspace_bytes);
-    fn(in, out, own.get());
+    detail::call_generated<Fn>(entry.entry, in, out, own.get());
   }
 };
 

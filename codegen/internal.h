@@ -17,6 +17,19 @@
 
 namespace gradc::codegen::detail {
 
+// Calls generated code at `entry` as a function of type Fn. Clang's -fsanitize=function (part
+// of UBSan's `undefined` since clang 17) checks an indirect call by reading a type signature
+// that clang places just before every function it compiles; JIT-compiled code has none, and
+// the read faults when the code starts a page (the fuzz build, clang with UBSan, crashed here on
+// its first scalar program). The check is off in this one function; GCC has no such check.
+template <class Fn, class... Args>
+#if defined(__clang__)
+__attribute__((no_sanitize("function")))
+#endif
+void call_generated(void* entry, Args... args) {
+  reinterpret_cast<Fn>(entry)(args...);
+}
+
 // The two entry points' symbol names in one module.
 struct EntryNames {
   std::string point;  // void point(const T* in, T* out)

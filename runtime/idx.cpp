@@ -202,14 +202,19 @@ uint64_t payload_bytes(const std::vector<int64_t>& dims, const std::string& name
   return bytes;
 }
 
-// Reads up to `cap` bytes, growing only as bytes arrive (never by what a header claims).
+// Reads up to `cap` bytes, growing only as bytes arrive (never by what a header claims past
+// kInitialReserve). `expected` is the size to reserve for up front: a header's claim, or a
+// file's size on disk (not the cap: a 100-byte CSV has no use for 64 MiB).
 template <class Buffer>
-Buffer read_up_to(ByteStream& in, uint64_t cap) {
+Buffer read_up_to(ByteStream& in, uint64_t cap, uint64_t expected) {
   Buffer data;
-  data.reserve(static_cast<size_t>(std::min<uint64_t>(cap, kInitialReserve)));
+  data.reserve(static_cast<size_t>(std::min({cap, expected, uint64_t{kInitialReserve}})));
   size_t filled = 0;
   while (filled < cap) {
-    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(cap - filled, kOutputChunk));
+    // What the reserve still holds (at least a page, at most kOutputChunk): a small file is
+    // not zero-filled a megabyte at a time, and a large one grows geometrically.
+    const size_t room = std::clamp<size_t>(data.capacity() - filled, 4096, kOutputChunk);
+    const size_t chunk = static_cast<size_t>(std::min<uint64_t>(cap - filled, room));
     data.resize(filled + chunk);
     const size_t got = in.read(reinterpret_cast<std::byte*>(data.data() + filled), chunk);
     filled += got;
@@ -225,7 +230,7 @@ IdxArray read_idx_stream(RawSource& source) {
   IdxArray a;
   a.dims = read_header(in, name);
   const uint64_t expected = payload_bytes(a.dims, name);
-  a.data = read_up_to<std::vector<uint8_t>>(in, expected);
+  a.data = read_up_to<std::vector<uint8_t>>(in, expected, expected);
   const size_t header = 4 + 4 * a.dims.size();
   if (a.data.size() < expected)
     fail(name, fmt::format("truncated file: the dimensions {} need {} bytes of data after the "
@@ -271,7 +276,9 @@ std::string read_maybe_gzip(const std::string& path, uint64_t max_bytes) {
   FilePtr f = open_for_reading(path);
   RawSource source(f.get(), path);
   ByteStream in(source);
-  std::string data = read_up_to<std::string>(in, max_bytes);
+  std::error_code ec;  // no size (a pipe): start small, grow as bytes arrive
+  const uint64_t on_disk = std::filesystem::file_size(path, ec);
+  std::string data = read_up_to<std::string>(in, max_bytes, ec ? 0 : on_disk);
   std::byte extra{};
   if (data.size() == max_bytes && in.read(&extra, 1) != 0)
     fail(path, fmt::format("larger than the {} MiB limit{}", max_bytes >> 20,

@@ -7,6 +7,7 @@
 
 #include "runtime/atomic_file.h"
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -367,39 +369,83 @@ std::vector<double> npy_to_doubles(const NpyArray& a) {
   return {};  // not reached
 }
 
-NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& name) {
+namespace {
+
+// What the prefix and header say: the array's type and shape, and where its data lies.
+struct Layout {
+  NpyDType dtype;
+  std::vector<int64_t> shape;
+  size_t data_start, data_bytes;
+};
+
+// `bytes` must hold the prefix and the whole header (parse_prefix says so when not).
+Layout parse_layout(std::span<const std::byte> bytes, const std::string& name) {
   if (bytes.empty()) fail(name, "empty file, not a .npy file");
   const Prefix prefix = parse_prefix(bytes, name);
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()) + prefix.header_start,
                               prefix.header_len);
   Header h = HeaderParser(text, name).parse();
-  NpyArray a;
-  a.dtype = dtype_from_descr(h.descr, name);
+  Layout l{dtype_from_descr(h.descr, name), std::move(h.shape), prefix.header_start + prefix.header_len, 0};
   if (h.fortran_order)
     fail(name, "Fortran-order arrays are not supported; save with np.ascontiguousarray");
-  a.shape = std::move(h.shape);
-  const size_t expected = checked_bytes(a.shape, a.dtype, name);
-  const size_t data_start = prefix.header_start + prefix.header_len;
-  const size_t got = bytes.size() - data_start;
-  if (got != expected)
+  l.data_bytes = checked_bytes(l.shape, l.dtype, name);
+  return l;
+}
+
+// Where the header ends once `bytes` holds the prefix and the length field; nullopt before.
+std::optional<size_t> header_end(std::span<const std::byte> bytes) {
+  if (bytes.size() < 12) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t len_bytes = p[6] == 1 ? 2 : 4;
+  size_t len = 0;
+  for (size_t i = 0; i < len_bytes; ++i) len |= size_t{p[8 + i]} << (8 * i);
+  return 8 + len_bytes + len;
+}
+
+}  // namespace
+
+NpyArray parse_npy(std::span<const std::byte> bytes, const std::string& name) {
+  Layout l = parse_layout(bytes, name);
+  const size_t got = bytes.size() - l.data_start;
+  if (got != l.data_bytes)
     fail(name, fmt::format("data is {}: shape {} of '{}' needs {} bytes, got {}",
-                           got < expected ? "truncated" : "too long", shape_repr(a.shape),
-                           npy_descr(a.dtype), expected, got));
-  a.data.assign(bytes.begin() + static_cast<ptrdiff_t>(data_start), bytes.end());
+                           got < l.data_bytes ? "truncated" : "too long", shape_repr(l.shape),
+                           npy_descr(l.dtype), l.data_bytes, got));
+  NpyArray a;
+  a.dtype = l.dtype;
+  a.shape = std::move(l.shape);
+  a.data.assign(bytes.begin() + static_cast<ptrdiff_t>(l.data_start), bytes.end());
   return a;
 }
 
 NpyArray read_npy(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not a .npy file");
+  // A file that is not regular (a device, a pipe) may never end: `--at x=/dev/zero` read until
+  // memory ran out. Such a file is read only as far as its header says, plus one byte to tell
+  // that it goes on; a regular file whole, so "too long" can say by how much.
+  const bool may_not_end = !std::filesystem::is_regular_file(path, ec);
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
   if (!f) fail(path, fmt::format("cannot open: {}", std::strerror(errno)));
   std::vector<std::byte> bytes;
   std::byte chunk[1 << 16];
+  size_t limit = SIZE_MAX;  // for a file that may not end: known once its header is in
   size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0)
+  while (bytes.size() < limit &&
+         (n = std::fread(chunk, 1, std::min(sizeof chunk, limit - bytes.size()), f.get())) > 0) {
     bytes.insert(bytes.end(), chunk, chunk + n);
+    if (!may_not_end || limit != SIZE_MAX) continue;
+    if (const auto end = header_end(bytes); end && bytes.size() >= *end) {
+      const Layout l = parse_layout(bytes, path);
+      limit = l.data_start + l.data_bytes + 1;
+    } else if (bytes.size() > 12 + kMaxHeaderV2) {
+      parse_layout(bytes, path);  // a header that never ends: its error
+    }
+  }
   if (std::ferror(f.get())) fail(path, fmt::format("cannot read: {}", std::strerror(errno)));
+  if (bytes.size() >= limit)  // the first chunk may hold more than the header asks for
+    fail(path, fmt::format("data is too long: the header and data end after {} bytes, and the file "
+                           "goes on", limit - 1));
   return parse_npy(bytes, path);
 }
 

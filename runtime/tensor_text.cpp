@@ -55,7 +55,9 @@ std::optional<double> to_number(std::string_view tok, bool& out_of_range) {
   if (end != tok.data() + tok.size() || tok.empty()) return std::nullopt;
   if (ec == std::errc::result_out_of_range) out_of_range = true;
   else if (ec != std::errc()) return std::nullopt;
-  return v;
+  // from_chars also reads "-nan" and "nan(123)": one NaN whatever the spelling, since every NaN
+  // prints as "nan" and must read back bit-identical (a sign bit broke that; found by fuzzing).
+  return std::isnan(v) ? NAN : v;
 }
 
 enum class Prev { Open, Element, Comma, Semi };  // last inside a bracket: what may follow

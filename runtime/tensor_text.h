@@ -29,7 +29,8 @@ class TensorTextError : public std::runtime_error {
 // Reads what users type: a number ("2.5", "-1e-3", "nan", "inf", "-inf"; shape []), a row
 // "[1, 2, 3]" or "[1 2 3]" (shape [3]), MATLAB rows "[1,2;3,4]" (shape [2,2]), NumPy nesting
 // "[[1,2],[3,4]]" of any rank up to 32, and "[]" (shape [0]). The quoted strings "nan", "inf"
-// and "-inf" are accepted too, so gradc's JSON output reads back. Iterative: input size is
+// and "-inf" are accepted too, so gradc's JSON output reads back; any NaN ("-nan" too) reads as
+// the one quiet NaN, since every NaN prints as "nan". Iterative: input size is
 // bounded only by memory. Throws TensorTextError.
 TensorValue parse_tensor_literal(std::string_view text);
 

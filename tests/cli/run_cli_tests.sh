@@ -85,7 +85,12 @@ expect_error bad-number 2 "is not a number" eval -e "$SEED" --at x=abc,y=3,z=2
 expect_error bad-wrt 2 "'q' is not an input" grad -e "$SEED" --at x=1,y=3,z=2 --wrt q
 expect_error twice-wrt 2 "'x' is given twice" grad -e "$SEED" --at x=1,y=3,z=2 --wrt x,x
 expect_error no-program 2 "no program" eval --at x=1
+# The first input fuzz_program_jit crashed on (clang's UBSan check of the indirect call into
+# JIT code, codegen/internal.h call_generated); tests/fuzz/regressions/ replays it under UBSan.
+expect_stdout fuzz-jit-call '{"value": 0.0625, "grad": {"grlogz": 0.5}}' grad -e 'f =(grlogz^2)' --at grlogz=0.25 --json
 expect_error no-file 2 "cannot open" eval /nonexistent.grad
+# A program file that never ends was read until memory ran out (seen writing the fuzz targets).
+expect_error endless-file 2 "'/dev/zero' is larger than 16 MiB" eval /dev/zero
 expect_error unknown-option 2 "gradc: error" eval -e x --frobnicate
 expect_error bad-order 2 "--order must be 1 or 2" grad -e x --at x=1 --order 3
 expect_error no-command 2 "gradc: error" 
@@ -324,6 +329,10 @@ expect_error mlp-dim-conflict 2 "dimension B is 3 from x but 2 from y" \
 expect_error mlp-dim-option-conflict 2 "dimension B is 5 from --dim but 2 from x" \
   grad "$TMP/mlp.grad" --at "$MLP_AT" --dim B=5
 # A param without a value starts from its initialiser (W2 = he()); an input has none.
+# An .npy value that never ends (a link to /dev/zero, a named pipe) was read until memory ran
+# out (seen writing the --at fuzz target).
+ln -s /dev/zero "$TMP/zero.npy"
+expect_error at-endless-npy 2 "zero.npy: not a .npy file (bad magic" eval -e 'f = x + 1' --at "x=$TMP/zero.npy"
 expect_error mlp-missing 2 "no value for x" grad "$TMP/mlp.grad" --at "y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy"
 run mlp-drawn-param 0 grad "$TMP/mlp.grad" --at "x=$TMP/x.npy,y=$TMP/y.npy,W1=$TMP/W1.npy,b1=$TMP/b1.npy" && ok
 printf 'not an npy file' > "$TMP/bad.npy"

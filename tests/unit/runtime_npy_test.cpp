@@ -10,6 +10,10 @@
 #include <iterator>
 #include <random>
 #include <fmt/format.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #include "runtime/npy.h"
@@ -285,6 +289,33 @@ TEST_CASE("npy: file errors name the file and say why", "[npy]") {
   fs::create_directory(dir / "taken");
   CHECK_THROWS_AS(write_npy(dir / "taken", a), NpyError);
   CHECK_FALSE(fs::exists(dir / "taken.tmp"));
+}
+
+// A file that never ends (`--at x=/dev/zero`) was read until memory ran out.
+TEST_CASE("npy: a device or pipe is read only as far as its header says", "[npy]") {
+  CHECK_THROWS_WITH(read_npy("/dev/zero"), StartsWith("/dev/zero: not a .npy file (bad magic"));
+  TempDir dir;
+  const std::string fifo = dir / "pipe.npy";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  // A valid (2,) f8 array, then 4 MiB more: the reader must stop after the header's 16 bytes
+  // of data and one more, and close the pipe on the writer (EPIPE, SIGPIPE blocked here).
+  std::thread writer([&] {
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    const int fd = open(fifo.c_str(), O_WRONLY);
+    const std::string bytes = encode_npy(make_npy({2}, std::vector<double>{1, 2})) + std::string(4 << 20, 'x');
+    for (size_t done = 0; fd >= 0 && done < bytes.size();) {
+      const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    if (fd >= 0) close(fd);
+  });
+  CHECK_THROWS_WITH(read_npy(fifo), StartsWith(fifo) && Contains("data is too long") &&
+                                        Contains("end after 144 bytes, and the file goes on"));
+  writer.join();
 }
 
 TEST_CASE("npy: writing replaces the whole file and invalid arrays are refused", "[npy]") {

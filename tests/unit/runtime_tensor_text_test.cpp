@@ -7,6 +7,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <fmt/format.h>
@@ -189,6 +190,22 @@ TEST_CASE("what format_tensor_json prints parses back bit-identical", "[tensor_t
       const double got = f32 ? static_cast<double>(static_cast<float>(back.data[i])) : back.data[i];
       REQUIRE(std::bit_cast<uint64_t>(got) == std::bit_cast<uint64_t>(v.data[i]));
     }
+  }
+}
+
+// Found by fuzz_tensor_text: "-nan" read as a NaN with its sign bit set, which prints as "nan"
+// and so read back as a different NaN.
+TEST_CASE("every spelling of NaN reads as the one NaN, so it prints and reads back bit-identical",
+          "[tensor_text]") {
+  const uint64_t nan_bits = std::bit_cast<uint64_t>(static_cast<double>(NAN));
+  for (const char* text : {"nan", "-nan", "-NaN", "[1, -nan]", "[0.5 -nan; 2 3]"}) {
+    INFO(text);
+    const TensorValue v = parse_tensor_literal(text);
+    const double nan = v.data.size() == 4 ? v.data[1] : v.data.back();
+    CHECK(std::bit_cast<uint64_t>(nan) == nan_bits);
+    const TensorValue back = parse_tensor_literal(format_tensor_json(v, false));
+    REQUIRE(back.data.size() == v.data.size());
+    CHECK(std::memcmp(back.data.data(), v.data.data(), v.data.size() * sizeof(double)) == 0);
   }
 }
 

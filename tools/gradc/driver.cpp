@@ -4,13 +4,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "codegen/codegen.h"
 #include "frontend/diagnostics.h"
@@ -36,11 +36,18 @@ frontend::SourceFile load_source(const ProgramArgs& args) {
     throw UsageError(fmt::format("cannot read '{}': is a directory", args.file));
   std::ifstream in(args.file, std::ios::binary);
   if (!in) throw UsageError(fmt::format("cannot open '{}': {}", args.file, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (text.str().size() > kMaxSourceBytes)
+  // Reading stops past the limit: a file that never ends (/dev/zero, a pipe) is refused like
+  // any other too large one instead of being read until memory runs out.
+  std::string text;
+  std::array<char, 1 << 16> chunk;
+  while (text.size() <= kMaxSourceBytes) {
+    in.read(chunk.data(), chunk.size());
+    text.append(chunk.data(), static_cast<size_t>(in.gcount()));
+    if (!in) break;
+  }
+  if (text.size() > kMaxSourceBytes)
     throw UsageError(fmt::format("'{}' is larger than 16 MiB; is it really a gradc program?", args.file));
-  return frontend::SourceFile(args.file, text.str());
+  return frontend::SourceFile(args.file, std::move(text));
 }
 
 ir::DType parse_dtype(const std::string& name) {
