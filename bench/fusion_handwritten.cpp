@@ -5,6 +5,7 @@
 #include "bench/fusion_handwritten.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace gradc::bench {
@@ -18,7 +19,9 @@ float softmax_gelu_mse(const float* x, const float* t, float* dx, int64_t rows, 
     const float* xr = x + r * cols;
     const float* tr = t + r * cols;
     float* dxr = dx + r * cols;
-    float m = -INFINITY;
+    // Not -INFINITY: this file is built with -ffast-math, under which an infinity is
+    // undefined (clang says so); the lowest float is as good a start for a max.
+    float m = std::numeric_limits<float>::lowest();
     for (int64_t j = 0; j < cols; ++j) m = std::fmax(m, xr[j]);
     float s = 0;
     for (int64_t j = 0; j < cols; ++j) {

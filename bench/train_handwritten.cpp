@@ -60,7 +60,7 @@ void relu_mask_and_bias_step(float* d, const float* h, float* bias, int64_t rows
 
 }  // namespace
 
-HandwrittenMlp::HandwrittenMlp(int64_t batch) : batch_(batch) {
+HandwrittenMlp::HandwrittenMlp(int64_t batch) {
   for (int l = 0; l < kLayers; ++l) {
     W[l].resize(static_cast<size_t>(kWidth[l] * kWidth[l + 1]));
     b[l].resize(static_cast<size_t>(kWidth[l + 1]));

@@ -30,7 +30,6 @@ struct HandwrittenMlp {
   float step(const float* x, const int32_t* y, int64_t count, float lr, int64_t* correct);
 
  private:
-  int64_t batch_;
   std::vector<float> h_[kLayers];  // h_[l]: layer l's output (the logits for l = 3)
   std::vector<float> d_[kLayers];  // d_[l]: the loss's gradient by h_[l]
 };
