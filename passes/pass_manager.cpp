@@ -35,29 +35,31 @@ const PassInfo* find_pass(std::string_view name) {
   return nullptr;
 }
 
+void PassManager::finished(const std::string& name, size_t nodes_before, const ir::Graph& after, double ms,
+                           bool changed) {
+  records_.push_back({name, nodes_before, after.size(), ms, changed, after.kernels.size(), !after.memory.empty(),
+                      after.memory.workspace_bytes, after.memory.peak_bytes});
+  for (const AfterPass& hook : hooks_) hook(name, after, changed);
+}
+
 ir::Graph PassManager::run(ir::Graph g, PassContext& ctx) {
   using Clock = std::chrono::steady_clock;
   for (const std::string& name : pipeline_) {
     const PassInfo* pass = find_pass(name);
     GRADC_ASSERT(pass, "unknown pass in pipeline");
     const auto start = Clock::now();
+    const auto ms_since_start = [&] { return std::chrono::duration<double, std::milli>(Clock::now() - start).count(); };
     if (pass->applies && !pass->applies(g)) {  // nothing to do: the graph stays as it is
-      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-      records_.push_back({name, g.size(), g.size(), ms, false, g.kernels.size(), !g.memory.empty(),
-                          g.memory.workspace_bytes, g.memory.peak_bytes});
-      for (const AfterPass& hook : hooks_) hook(name, g, false);
+      finished(name, g.size(), g, ms_since_start(), false);
       continue;
     }
     ir::Graph after = pass->run(g, ctx);
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    const double ms = ms_since_start();
     if (auto errs = ir::verify(after); !errs.empty()) {
       std::string msg = fmt::format("pass '{}' broke the IR: {}", name, errs.front());
       GRADC_UNREACHABLE(msg.c_str());
     }
-    const bool changed = !(after == g);
-    records_.push_back({name, g.size(), after.size(), ms, changed, after.kernels.size(), !after.memory.empty(),
-                        after.memory.workspace_bytes, after.memory.peak_bytes});
-    for (const AfterPass& hook : hooks_) hook(name, after, changed);
+    finished(name, g.size(), after, ms, !(after == g));
     g = std::move(after);
   }
   return g;

@@ -50,6 +50,9 @@ class PassManager {
   const std::vector<PassRecord>& records() const { return records_; }
 
  private:
+  // Records a pass's run for --stats and calls the hooks with the graph after it.
+  void finished(const std::string& name, size_t nodes_before, const ir::Graph& after, double ms, bool changed);
+
   std::vector<std::string> pipeline_;
   std::vector<AfterPass> hooks_;
   std::vector<PassRecord> records_;

@@ -253,6 +253,15 @@ struct Prefix {
   size_t header_len;
 };
 
+// The header's length field: 2 bytes little-endian after version 1.x's magic, 4 after 2.x
+// and 3.x's; `p` holds at least 8 + length_field_bytes(p[6]) bytes.
+size_t length_field_bytes(int major) { return major == 1 ? 2 : 4; }
+size_t read_length_field(const unsigned char* p) {
+  size_t len = 0;
+  for (size_t i = 0; i < length_field_bytes(p[6]); ++i) len |= size_t{p[8 + i]} << (8 * i);
+  return len;
+}
+
 Prefix parse_prefix(std::span<const std::byte> bytes, const std::string& name) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const std::string_view start(reinterpret_cast<const char*>(p), std::min(bytes.size(), size_t{6}));
@@ -262,11 +271,10 @@ Prefix parse_prefix(std::span<const std::byte> bytes, const std::string& name) {
   const int major = p[6], minor = p[7];
   if (major < 1 || major > 3 || minor != 0)
     fail(name, fmt::format("unsupported .npy format version {}.{}", major, minor));
-  const size_t len_bytes = major == 1 ? 2 : 4;
+  const size_t len_bytes = length_field_bytes(major);
   if (bytes.size() < 8 + len_bytes)
     fail(name, fmt::format("truncated header ({} bytes)", bytes.size()));
-  size_t len = 0;
-  for (size_t i = 0; i < len_bytes; ++i) len |= size_t{p[8 + i]} << (8 * i);  // little-endian
+  const size_t len = read_length_field(p);
   if (len > kMaxHeaderV2)
     fail(name, fmt::format("header length {} exceeds the 1 MiB limit", len));
   const size_t header_start = 8 + len_bytes;
@@ -396,10 +404,7 @@ Layout parse_layout(std::span<const std::byte> bytes, const std::string& name) {
 std::optional<size_t> header_end(std::span<const std::byte> bytes) {
   if (bytes.size() < 12) return std::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t len_bytes = p[6] == 1 ? 2 : 4;
-  size_t len = 0;
-  for (size_t i = 0; i < len_bytes; ++i) len |= size_t{p[8 + i]} << (8 * i);
-  return 8 + len_bytes + len;
+  return 8 + length_field_bytes(p[6]) + read_length_field(p);
 }
 
 }  // namespace
