@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ir/huge_pages.h"
 #include "ir/op.h"
 #include "ir/types.h"
 
@@ -84,7 +85,7 @@ struct Stmt {
 };
 
 struct Program {
-  std::vector<AstNode> nodes;
+  std::vector<AstNode, ir::HugePageAllocator<AstNode>> nodes;  // large programs: see ir/huge_pages.h
   std::vector<Stmt> stmts;
   std::vector<Def> defs;
 };

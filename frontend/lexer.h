@@ -7,6 +7,7 @@
 
 #include "frontend/diagnostics.h"
 #include "frontend/source.h"
+#include "ir/huge_pages.h"
 
 namespace gradc::frontend {
 
@@ -32,7 +33,7 @@ struct Token {
 // token, and the parser throws `error` only when it reaches that token, so an
 // earlier syntax error is still the one reported first.
 struct LexResult {
-  std::vector<Token> tokens;  // ends with Eof or Error
+  std::vector<Token, ir::HugePageAllocator<Token>> tokens;  // ends with Eof or Error; ir/huge_pages.h
   std::optional<Diagnostic> error;
 };
 

@@ -9,10 +9,12 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ir/huge_pages.h"
 #include "ir/kernel.h"
 #include "ir/op.h"
 #include "ir/shape.h"
@@ -70,7 +72,7 @@ class Graph {
   const Node& operator[](NodeId id) const { return nodes_[id]; }
   Node& operator[](NodeId id) { return nodes_[id]; }
   NodeId size() const { return static_cast<NodeId>(nodes_.size()); }
-  const std::vector<Node>& nodes() const { return nodes_; }
+  std::span<const Node> nodes() const { return nodes_; }
 
   // Input nodes, in the order they were first used (the calling convention).
   const std::vector<NodeId>& inputs() const { return inputs_; }
@@ -109,10 +111,13 @@ class Graph {
   std::string type_string(NodeId id) const;
 
  private:
-  std::vector<Node> nodes_;
+  template <class T>
+  using PerNode = std::vector<T, HugePageAllocator<T>>;  // one entry a node: large graphs, large arrays
+
+  PerNode<Node> nodes_;
   std::vector<NodeId> inputs_;
-  std::vector<std::string> groups_;
-  std::vector<NodeId> adjoints_;
+  PerNode<std::string> groups_;
+  PerNode<NodeId> adjoints_;
 };
 
 }  // namespace gradc::ir
