@@ -62,6 +62,7 @@ class Lowerer {
   NodeId grad(const AstNode& n);
   NodeId builtin(const AstNode& n);
   NodeId inline_def(const AstNode& n);
+  std::string call_text(const Def& d, const AstNode& call) const;
   void declare(const Stmt& s);
 
   // Option values: integer literals, lists of them, true/false, numbers.
@@ -462,6 +463,23 @@ void Lowerer::note_call(CompileError& e, const Def& d, const AstNode& n) {
   if (frames_.empty()) call_notes_ = calls_left_out_ = 0;
 }
 
+// "g(x, x)": the call with its arguments as written (a long one shortened), for the picture.
+std::string Lowerer::call_text(const Def& d, const AstNode& call) const {
+  constexpr size_t kMaxArg = 24;
+  std::vector<std::string> args;
+  for (AstId a : call.args) {
+    const ir::SourceLoc loc = p_.nodes[a].loc;
+    std::string text(src_.text().substr(loc.offset, loc.len));
+    if (text.size() > kMaxArg) {
+      size_t cut = kMaxArg - 3;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+      text = text.substr(0, cut) + "...";
+    }
+    args.push_back(std::move(text));
+  }
+  return fmt::format("{}({})", d.name, fmt::join(args, ", "));
+}
+
 NodeId Lowerer::inline_def(const AstNode& n) {
   const Def& d = p_.defs[n.def];
   if (frames_.size() >= kMaxDefDepth)
@@ -475,7 +493,9 @@ NodeId Lowerer::inline_def(const AstNode& n) {
   frames_.push_back(std::move(frame));
   NodeId result = ir::kNoNode;
   try {
+    const bool outermost = b_.group().empty();  // a call inside a def is drawn inside its box
     const ir::nn::GroupScope group(b_, std::string(d.name));
+    if (outermost) g_.call_texts[b_.group()] = call_text(d, n);
     result = lower(d.body);
   } catch (CompileError& e) {
     frames_.pop_back();

@@ -378,6 +378,7 @@ std::map<std::string, std::vector<NodeId>> group_members(const Graph& g, const s
 
 // A collapsed call is one box: the node computing its result, labelled with the
 // call's name, its type and value.
+// A def's call reads as the user wrote it ("f = g(x, x)", Graph::call_texts). A built-in's,
 // "y_hat = softmax(z2)": the call's operands are the nodes flowing in from outside,
 // spelt out when there is one; with several, their order in the call is not recorded,
 // so the arrows (with their shapes) show them instead.
@@ -389,6 +390,7 @@ std::string call_text(const Graph& g, const std::vector<NodeId>& members, const 
     for (NodeId in : g[id].inputs)
       if (drawn_as[in] != box && std::find(from.begin(), from.end(), drawn_as[in]) == from.end())
         from.push_back(drawn_as[in]);
+  if (auto it = g.call_texts.find(g.group(box)); it != g.call_texts.end()) return it->second;  // a def, as written
   const std::string call = group_name(g.group(box));
   return from.size() == 1 ? fmt::format("{}({})", call, nm.name[from[0]]) : call + "(…)";
 }

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -99,6 +100,11 @@ class Graph {
   void set_group(NodeId id, std::string group) { groups_[id] = std::move(group); }
   NodeId adjoint(NodeId id) const { return adjoints_[id]; }
   void set_adjoint(NodeId id, NodeId holder) { adjoints_[id] = holder; }
+
+  // Each call of a user def as written, by its group ("g#2" -> "g(x, x)"), set by the
+  // frontend: the call's collapsed box is labelled with it (ir/dot.cpp), since the arrows
+  // flowing in cannot tell g(x, x) from g(x). Passes carry it unchanged; not part of ==.
+  std::map<std::string, std::string, std::less<>> call_texts;
 
   // Same nodes in the same order, side tables, outputs, kernels and memory plan (what "a
   // pass changed nothing" means).

@@ -29,6 +29,7 @@ Rewriter::Rewriter(const ir::Graph& in, bool interning)
   out_.reserve(in.size());  // most passes keep most nodes: one allocation, not log2(n) regrowths
   if (interning_) interned_.reserve(in.size());
   out_.dim_names = in.dim_names;  // symbolic dims keep their names (B) through every pass
+  out_.call_texts = in.call_texts;
 }
 
 NodeId Rewriter::add(ir::Node n, std::string group) {

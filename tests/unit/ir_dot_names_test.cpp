@@ -139,3 +139,14 @@ TEST_CASE("dot names: a name assigned twice names two boxes apart", "[ir][dot][n
   CHECK_THAT(dot, Catch::Contains("<b>a</b> = a₁ × a₁"));
   check_unique_names(gs, true);
 }
+
+TEST_CASE("dot names: a def's collapsed box reads its call as written, g(x, x) included", "[ir][dot][names]") {
+  const auto gs = steps("def g(a, b) = a*b + a\ndef sq(a) = sin(a)*a\nf = g(x, x) + sq(x) + g(exp(y) * 2 * y * y * y * y, 1)");
+  for (size_t i = 0; i < gs.size() && gs[i].kernels.empty(); ++i) {  // after fuse: kernels, not calls
+    const std::string dot = ir::to_dot(gs[i], collapsed(true));
+    INFO("step " << i << "\n" << dot);
+    CHECK_THAT(dot, Catch::Contains("= g(x, x)</td>"));  // one arrow flows in: the label says two arguments
+    CHECK_THAT(dot, Catch::Contains("= sq(x)</td>"));
+    CHECK_THAT(dot, Catch::Contains("= g(exp(y) * 2 * y * y * ..., 1)</td>"));  // a long argument shortened
+  }
+}
