@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "ir/check.h"
 
 namespace gradc::ir {
@@ -22,7 +24,11 @@ NodeId Graph::add(Node n, std::string group) {
   return id;
 }
 
+// Geometric, like push_back: a caller that reserves a little more each time (autodiff, once
+// per in-language grad(...) call) must not move the arena every time.
 void Graph::reserve(size_t nodes) {
+  if (nodes <= nodes_.capacity()) return;
+  nodes = std::max(nodes, 2 * nodes_.capacity());
   nodes_.reserve(nodes);
   groups_.reserve(nodes);
   adjoints_.reserve(nodes);
