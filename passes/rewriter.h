@@ -11,7 +11,8 @@
 // passes/rewrite.cpp), so a call's box in the pictures still holds what computes it.
 #pragma once
 
-#include <unordered_map>
+#include <cstdint>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -33,25 +34,24 @@ class Rewriter {
   ir::Graph finish() &&;
 
  private:
-  // What makes two nodes one value. Hashed, not ordered: at 10^5 nodes a std::map of
-  // these was a third of CSE's time.
-  struct Key {
-    ir::Op op;
-    ir::DType dtype;
-    decltype(ir::Node::inputs) inputs;
-    uint64_t constant;  // the bits, so that -0 and +0 stay apart
-    decltype(ir::Shape::dims) dims;
-    decltype(ir::Node::attr) attr;
-    bool operator==(const Key&) const = default;
+  // Interning: an open-addressed table of output nodes by what makes two nodes one value
+  // (op, type, operands, constant bits, attributes; -0 and +0 stay apart). Flat, not a
+  // std::unordered_map of copied keys: at 2.5x10^5 nodes that was a heap block an entry,
+  // 32 MB, and most of CSE's time. A slot holds the node's id and hash; the node itself
+  // is the key, read from the output graph.
+  struct Slot {
+    ir::NodeId id = ir::kNoNode;
+    uint32_t hash = 0;
   };
-  struct KeyHash {
-    size_t operator()(const Key& k) const;
-  };
+  size_t probe(const ir::Node& n, uint32_t hash) const;  // the equal node's slot, or the empty one
+  void grow();
+
   const ir::Graph& in_;
   ir::Graph out_;
   std::vector<ir::NodeId> map_;
   bool interning_;
-  std::unordered_map<Key, ir::NodeId, KeyHash> interned_;
+  std::vector<Slot> slots_;  // a power of two, at most half full
+  size_t interned_ = 0;
   int merged_ = 0;
 };
 
