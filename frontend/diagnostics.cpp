@@ -42,12 +42,6 @@ std::vector<Cell> cells_of(std::string_view s) {
   return cells;
 }
 
-// Moves a cut forward to the start of a UTF-8 character.
-size_t char_boundary(std::string_view s, size_t i) {
-  while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
-  return i;
-}
-
 // The source line and caret line for a span starting at byte col0 of line.
 std::pair<std::string, std::string> excerpt(std::string_view line, size_t col0, size_t len) {
   size_t begin = 0, end = line.size();

@@ -28,6 +28,7 @@
 #include "frontend/frontend.h"
 #include "frontend/functions.h"
 #include "frontend/parser.h"
+#include "frontend/utf8.h"
 #include "ir/builder.h"
 #include "ir/check.h"
 #include "ir/nn.h"
@@ -469,13 +470,9 @@ std::string Lowerer::call_text(const Def& d, const AstNode& call) const {
   std::vector<std::string> args;
   for (AstId a : call.args) {
     const ir::SourceLoc loc = p_.nodes[a].loc;
-    std::string text(src_.text().substr(loc.offset, loc.len));
-    if (text.size() > kMaxArg) {
-      size_t cut = kMaxArg - 3;
-      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
-      text = text.substr(0, cut) + "...";
-    }
-    args.push_back(std::move(text));
+    const std::string_view text = src_.text().substr(loc.offset, loc.len);
+    args.emplace_back(text.size() <= kMaxArg ? text : text.substr(0, char_boundary(text, kMaxArg - 3)));
+    if (text.size() > kMaxArg) args.back() += "...";
   }
   return fmt::format("{}({})", d.name, fmt::join(args, ", "));
 }

@@ -7,6 +7,13 @@
 
 namespace gradc::frontend {
 
+// Moves a cut forward to the start of a UTF-8 character, so that text cut there for
+// display never splits one.
+inline size_t char_boundary(std::string_view s, size_t i) {
+  while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+  return i;
+}
+
 // The byte length of the well-formed UTF-8 character at the start of s: 1 for
 // ASCII, 2-4 for a valid multi-byte sequence, 0 for an invalid one (a stray
 // continuation byte, a truncated or overlong sequence, a surrogate).

@@ -385,12 +385,12 @@ std::map<std::string, std::vector<NodeId>> group_members(const Graph& g, const s
 std::string call_text(const Graph& g, const std::vector<NodeId>& members, const std::vector<NodeId>& drawn_as,
                       const Naming& nm) {
   const NodeId box = members.back();
+  if (auto it = g.call_texts.find(g.group(box)); it != g.call_texts.end()) return it->second;  // a def, as written
   std::vector<NodeId> from;
   for (NodeId id : members)
     for (NodeId in : g[id].inputs)
       if (drawn_as[in] != box && std::find(from.begin(), from.end(), drawn_as[in]) == from.end())
         from.push_back(drawn_as[in]);
-  if (auto it = g.call_texts.find(g.group(box)); it != g.call_texts.end()) return it->second;  // a def, as written
   const std::string call = group_name(g.group(box));
   return from.size() == 1 ? fmt::format("{}({})", call, nm.name[from[0]]) : call + "(…)";
 }
