@@ -9,11 +9,13 @@
 #                (bench/train_handwritten.cpp);
 #   PyTorch      eager, Debian's python3-torch: with its own shuffle (DataLoader, shuffle=True)
 #                and without it (randperm and an index gather per batch) (bench/train_torch.py).
-# For each (batch, threads) gradc runs, then the hand-written step, then torch, one process at a
-# time, so that all see about the same load. Seconds per epoch count the training steps only
-# (shuffle, gather, step; not the test evaluation, loading or compiling); each figure is the
-# median over EPOCHS epochs (default 5; --quick: 3). Also printed: gradc's peak RSS after its
-# first and last epoch (VmHWM), and its load and compile times.
+# For each (batch, threads) one process runs gradc and the hand-written step epoch by epoch in
+# turn (--impl both: a shared machine's speed drifts from minute to minute, and the ratio is
+# what is compared), then torch. Seconds per epoch count the training steps only (shuffle,
+# gather, step; not the test evaluation, loading or compiling); each figure is the median over
+# EPOCHS epochs (default 5; --quick: 3), and gradc ÷ hand is the median of the epoch-by-epoch
+# ratios. Also printed: the process's peak RSS after its first and last epoch (VmHWM: gradc's,
+# with the hand-written step's few MiB of buffers), and gradc's load and compile times.
 #
 # BUILD_DIR: the build to use (default build-release, configured Release if it does not exist
 # yet). PYTHON: the Python with torch (default /usr/bin/python3). OMP_WAIT_POLICY is passive
@@ -39,10 +41,8 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 for t in 1 2; do
   for b in 64 256; do
     echo "batch $b, $t thread(s): load $(load)" >&2
-    for impl in gradc handwritten; do
-      "${clean[@]}" "$build/bench/gradc_train_bench" --impl "$impl" --batch "$b" --threads "$t" \
-        --epochs "$epochs" >"$out/${impl}_b${b}_t${t}.json"
-    done
+    "${clean[@]}" "$build/bench/gradc_train_bench" --impl both --batch "$b" --threads "$t" \
+      --epochs "$epochs" >"$out/both_b${b}_t${t}.json"
     "${clean[@]}" "$python" "$root/bench/train_torch.py" --batches "$b" --threads "$t" --epochs "$epochs" \
       >"$out/torch_b${b}_t${t}.json"
     echo "$(load)" >"$out/load_b${b}_t${t}.txt"
@@ -67,14 +67,16 @@ print("| batch | threads | load | gradc | hand-written | gradc ÷ hand | PyTorch
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for (impl, b, t) in sorted(k for k in runs if k[0] == "gradc"):
     g, h = runs[("gradc", b, t)], runs[("handwritten", b, t)]
+    pairs = statistics.median(a["seconds"] / c["seconds"] for a, c in zip(g["epochs"], h["epochs"]))
     po, pi = runs[("torch_own_shuffle", b, t)], runs[("torch_index_gather", b, t)]
     hand = med(h)
     load = open(f"{out}/load_b{b}_t{t}.txt").read().strip()
     hwm = f"{g['epochs'][0]['hwm_kib'] / 1024:.0f} → {g['epochs'][-1]['hwm_kib'] / 1024:.0f} MiB"
-    print(f"| {b} | {t} | {load} | {med(g):.3f} | {hand:.3f} | {med(g) / hand:.2f} | {med(po):.3f} | "
+    print(f"| {b} | {t} | {load} | {med(g):.3f} | {hand:.3f} | {pairs:.2f} | {med(po):.3f} | "
           f"{med(po) / hand:.2f} | {med(pi):.3f} | {med(pi) / hand:.2f} | {hwm} | "
           f"{g['load_seconds']:.2f} s, {g['compile_seconds'] * 1e3:.0f} ms |")
-print("\nload: the 1-minute load average after the row's runs (2 cores). Train losses after the last epoch")
+print("\nload: the 1-minute load average after the row's runs (2 cores). gradc ÷ hand: the median of the")
+print("ratios of the epochs run in turn in one process. Train losses after the last epoch")
 print("(a check that all train the same network): " + ", ".join(
     f"{impl} b{b}/t{t} {r['epochs'][-1]['train_loss']:.4f}" for (impl, b, t), r in sorted(runs.items()) if t == 1))
 PY

@@ -1,17 +1,22 @@
 // bench/train_bench.cpp — seconds per training epoch of examples/mlp.grad on fashion-mnist:
 // gradc's compiled step (runtime/trainer.h, the library `gradc train` uses) or the hand-written
-// C++ step (bench/train_handwritten.h) on the same GEMM. bench/train.sh runs it, one process
-// per (implementation, batch, threads), next to PyTorch eager (bench/train_torch.py).
+// C++ step (bench/train_handwritten.h) on the same GEMM, or both interleaved. bench/train.sh
+// runs it, one process per (batch, threads), next to PyTorch eager (bench/train_torch.py).
 //
-//   gradc_train_bench --impl gradc|handwritten --batch B --threads T --epochs N [--lr X]
+//   gradc_train_bench --impl gradc|handwritten|both --batch B --threads T --epochs N [--lr X]
+//
+// --impl both: one process, each of gradc's epochs followed by one of the hand-written
+// step's, so that the two see the machine in the same minutes (a shared 2-core machine's
+// speed drifts by 20 % from one minute to the next; separate processes compare minutes).
 //
 // Both: the data preloaded as float32 (runtime::load_data), plain SGD, a fresh shuffle each
 // epoch, the same initial weights (gradc's initialisers, seed 0). An epoch's seconds cover
 // its training steps only: the shuffle, each batch's gather and its step (gradc: what
-// EpochReport::seconds counts; the test evaluation after it is not timed). Prints one JSON
-// object: per epoch its seconds, mean train loss, and the process's resident and peak
+// EpochReport::seconds counts; the test evaluation after it is not timed). Per epoch: its seconds, mean train loss, and the process's resident and peak
 // resident memory (VmRSS, VmHWM) after it; the load and compile times before the first step
-// (gradc: and the time its background thread spent compiling the other graphs).
+// (gradc: and the time its background thread spent compiling the other graphs). Output:
+// {"results": [one object per implementation]}; with both, the memory figures are the
+// process's, the hand-written step's few MiB of buffers included.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -85,25 +91,6 @@ runtime::TrainConfig config(const Options& o, bool forward_only) {
   return cfg;
 }
 
-struct Collect : runtime::TrainObserver {
-  std::vector<Epoch> epochs;
-  void on_epoch(const runtime::EpochReport& r) override {
-    Epoch e{r.seconds, r.train.loss, 0, 0};
-    read_memory(e);
-    epochs.push_back(e);
-  }
-};
-
-std::vector<Epoch> run_gradc(const Options& o, const runtime::TrainModel& m, const runtime::DataSplits& data,
-                             double& compile_seconds, double& background_seconds) {
-  runtime::Trainer t(m, data, config(o, false));
-  compile_seconds = t.compile_seconds();
-  Collect c;
-  t.run(c);
-  background_seconds = t.background_compile_seconds();
-  return c.epochs;
-}
-
 // SplitMix64: the shuffle's generator (the same work as the trainer's).
 uint64_t split_mix(uint64_t& s) {
   uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
@@ -112,44 +99,92 @@ uint64_t split_mix(uint64_t& s) {
   return z ^ (z >> 31);
 }
 
-std::vector<Epoch> run_handwritten(const Options& o, const runtime::TrainModel& m, const runtime::DataSplits& data) {
-  bench::HandwrittenMlp net(o.batch);
-  {  // gradc's initial weights (seed 0), so that the loss curves can be compared
+// The hand-written step's run: gradc's initial weights (seed 0, so that the loss curves can
+// be compared), the same shuffle's work, one epoch per call.
+class HandwrittenRun {
+ public:
+  HandwrittenRun(const Options& o, const runtime::TrainModel& m, const runtime::DataSplits& data)
+      : o_(o), d_(data.train), net_(o.batch) {
     runtime::Trainer init(m, data, config(o, true));
     for (const runtime::NamedArray& a : init.state()) {
       const int layer = a.name[1] - '1';
-      (a.name[0] == 'W' ? net.W : net.b)[layer] = *a.data;
+      (a.name[0] == 'W' ? net_.W : net_.b)[layer] = *a.data;
     }
+    const size_t f = static_cast<size_t>(d_.features);
+    x_.resize(static_cast<size_t>(o.batch) * f);
+    y_.resize(static_cast<size_t>(o.batch));
+    order_.resize(static_cast<size_t>(d_.n));
   }
-  runtime::set_gemm_threads(o.threads);
-  const runtime::Dataset& d = data.train;
-  const size_t f = static_cast<size_t>(d.features);
-  std::vector<float> x(static_cast<size_t>(o.batch) * f);
-  std::vector<int32_t> y(static_cast<size_t>(o.batch));
-  std::vector<int64_t> order(static_cast<size_t>(d.n));
-  std::vector<Epoch> epochs;
-  for (int e = 0; e < o.epochs; ++e) {
+
+  Epoch epoch(int e) {
+    runtime::set_gemm_threads(o_.threads);
     const Clock::time_point t0 = Clock::now();
+    const size_t f = static_cast<size_t>(d_.features);
     uint64_t seed = 0x5851f42d4c957f2dULL * static_cast<uint64_t>(e + 1);
-    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[split_mix(seed) % i]);
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<int64_t>(i);
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[split_mix(seed) % i]);
     double loss_sum = 0;
     int64_t correct = 0;
-    for (int64_t s = 0; s < d.n; s += o.batch) {
-      const int64_t count = std::min(o.batch, d.n - s);
+    for (int64_t s = 0; s < d_.n; s += o_.batch) {
+      const int64_t count = std::min(o_.batch, d_.n - s);
       for (int64_t i = 0; i < count; ++i) {
-        const int64_t r = order[static_cast<size_t>(s + i)];
-        std::copy_n(d.images.data() + static_cast<size_t>(r) * f, f, x.data() + static_cast<size_t>(i) * f);
-        y[static_cast<size_t>(i)] = d.labels[static_cast<size_t>(r)];
+        const int64_t r = order_[static_cast<size_t>(s + i)];
+        std::copy_n(d_.images.data() + static_cast<size_t>(r) * f, f, x_.data() + static_cast<size_t>(i) * f);
+        y_[static_cast<size_t>(i)] = d_.labels[static_cast<size_t>(r)];
       }
-      loss_sum += static_cast<double>(net.step(x.data(), y.data(), count, static_cast<float>(o.lr), &correct)) *
+      loss_sum += static_cast<double>(net_.step(x_.data(), y_.data(), count, static_cast<float>(o_.lr), &correct)) *
                   static_cast<double>(count);
     }
-    Epoch ep{seconds_since(t0), loss_sum / static_cast<double>(d.n), 0, 0};
+    Epoch ep{seconds_since(t0), loss_sum / static_cast<double>(d_.n), 0, 0};
     read_memory(ep);
-    epochs.push_back(ep);
+    return ep;
   }
-  return epochs;
+
+ private:
+  const Options& o_;
+  const runtime::Dataset& d_;
+  bench::HandwrittenMlp net_;
+  std::vector<float> x_;
+  std::vector<int32_t> y_;
+  std::vector<int64_t> order_;
+};
+
+// Collects gradc's epochs; with a hand-written run, runs one of its epochs after each of
+// gradc's (--impl both), so that both see the machine in the same minutes.
+struct Collect : runtime::TrainObserver {
+  std::vector<Epoch> epochs, hand_epochs;
+  HandwrittenRun* hand = nullptr;
+  void on_epoch(const runtime::EpochReport& r) override {
+    Epoch e{r.seconds, r.train.loss, 0, 0};
+    read_memory(e);
+    epochs.push_back(e);
+    if (hand) hand_epochs.push_back(hand->epoch(static_cast<int>(hand_epochs.size())));
+  }
+};
+
+struct Runs {
+  std::vector<Epoch> gradc, handwritten;
+  double compile_seconds = 0, background_seconds = 0;
+};
+
+Runs run(const Options& o, const runtime::TrainModel& m, const runtime::DataSplits& data) {
+  Runs out;
+  if (o.impl == "handwritten") {
+    HandwrittenRun hand(o, m, data);
+    for (int e = 0; e < o.epochs; ++e) out.handwritten.push_back(hand.epoch(e));
+    return out;
+  }
+  std::unique_ptr<HandwrittenRun> hand;
+  if (o.impl == "both") hand = std::make_unique<HandwrittenRun>(o, m, data);
+  runtime::Trainer t(m, data, config(o, false));
+  out.compile_seconds = t.compile_seconds();
+  Collect c;
+  c.hand = hand.get();
+  t.run(c);
+  out.background_seconds = t.background_compile_seconds();
+  out.gradc = std::move(c.epochs);
+  out.handwritten = std::move(c.hand_epochs);
+  return out;
 }
 
 Options parse(int argc, char** argv) {
@@ -163,8 +198,8 @@ Options parse(int argc, char** argv) {
     else if (k == "--lr") o.lr = std::stod(v);
     else throw std::invalid_argument("unknown option " + k);
   }
-  if ((o.impl != "gradc" && o.impl != "handwritten") || o.batch < 1 || o.threads < 1 || o.epochs < 1)
-    throw std::invalid_argument("usage: gradc_train_bench --impl gradc|handwritten --batch B --threads T --epochs N [--lr X]");
+  if ((o.impl != "gradc" && o.impl != "handwritten" && o.impl != "both") || o.batch < 1 || o.threads < 1 || o.epochs < 1)
+    throw std::invalid_argument("usage: gradc_train_bench --impl gradc|handwritten|both --batch B --threads T --epochs N [--lr X]");
   return o;
 }
 
@@ -182,16 +217,25 @@ int main(int argc, char** argv) try {
   Clock::time_point t0 = Clock::now();
   const runtime::DataSplits data = runtime::load_data("fashion-mnist");
   const double load_seconds = seconds_since(t0);
-  double compile_seconds = 0, background_seconds = 0;
-  const std::vector<Epoch> epochs = o.impl == "gradc" ? run_gradc(o, model, data, compile_seconds, background_seconds)
-                                                      : run_handwritten(o, model, data);
-  std::string rows;
-  for (const Epoch& e : epochs)
-    rows += fmt::format("{}{{\"seconds\": {}, \"train_loss\": {}, \"rss_kib\": {}, \"hwm_kib\": {}}}",
-                        rows.empty() ? "" : ", ", e.seconds, e.train_loss, e.rss_kib, e.hwm_kib);
-  fmt::print("{{\"impl\": \"{}\", \"batch\": {}, \"threads\": {}, \"lr\": {}, \"load_seconds\": {}, "
-             "\"compile_seconds\": {}, \"background_compile_seconds\": {}, \"epochs\": [{}]}}\n",
-             o.impl, o.batch, o.threads, o.lr, load_seconds, compile_seconds, background_seconds, rows);
+  const Runs runs = run(o, model, data);
+  const auto rows = [](const std::vector<Epoch>& epochs) {
+    std::string out;
+    for (const Epoch& e : epochs)
+      out += fmt::format("{}{{\"seconds\": {}, \"train_loss\": {}, \"rss_kib\": {}, \"hwm_kib\": {}}}",
+                         out.empty() ? "" : ", ", e.seconds, e.train_loss, e.rss_kib, e.hwm_kib);
+    return out;
+  };
+  std::vector<std::string> results;
+  if (!runs.gradc.empty())
+    results.push_back(fmt::format("{{\"impl\": \"gradc\", \"batch\": {}, \"threads\": {}, \"lr\": {}, \"load_seconds\": {}, "
+                                  "\"compile_seconds\": {}, \"background_compile_seconds\": {}, \"epochs\": [{}]}}",
+                                  o.batch, o.threads, o.lr, load_seconds, runs.compile_seconds, runs.background_seconds,
+                                  rows(runs.gradc)));
+  if (!runs.handwritten.empty())
+    results.push_back(fmt::format("{{\"impl\": \"handwritten\", \"batch\": {}, \"threads\": {}, \"lr\": {}, "
+                                  "\"load_seconds\": {}, \"epochs\": [{}]}}",
+                                  o.batch, o.threads, o.lr, load_seconds, rows(runs.handwritten)));
+  fmt::print("{{\"results\": [{}]}}\n", fmt::join(results, ", "));
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "gradc_train_bench: %s\n", e.what());
