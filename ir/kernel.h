@@ -116,8 +116,11 @@ Kernel epilogue_of(const Graph& g, const Kernel& k);
 NodeId gemm_result_home(const Graph& g, const Kernel& k);
 // Rows of the product per GEMM call and epilogue run (ir/memory_plan.cpp): the whole product
 // without an epilogue, else a block of at most kGemmBlockBytes (it stays in L2 between the
-// call writing it and the epilogue reading it). Concrete dims only.
-inline constexpr uint64_t kGemmBlockBytes = 64 * 1024;
+// call writing it and the epilogue reading it). Concrete dims only. 256 KiB: the MLP's
+// batch-256 forward GEMMs are one call, not four of 64 rows, which two threads split worse
+// (bench/train.sh, 2026-12-03: 1.11 → 1.01× the hand-written step at batch 256 on 2
+// threads, the same on 1); it still fits the L2 of the machines measured (512 KiB+).
+inline constexpr uint64_t kGemmBlockBytes = 256 * 1024;
 int64_t gemm_block_rows(const Kernel& k, uint64_t elem_bytes);
 
 // Output `output` is written over input `input` (same shape and dtype): the caller passes

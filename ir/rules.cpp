@@ -203,9 +203,12 @@ const OpRule& rule_for(Op op) {
     case Op::Sigmoid: { static const OpRule r{[](A a) { return sigmoid(a[0]); }, [](V& v) {
         Builder& b = v.b;
         v.set(0, b.mul(v.g, b.mul(v.y, b.sub(b.constant(1), v.y)))); }}; return r; }
-    // y = relu x = max(0, x)     ∂y/∂x = step(x)   (0 at x = 0)
+    // y = relu x = max(0, x)     ∂y/∂x = step(x) = step(y)   (0 at x = 0; NaN at NaN)
+    // Written with y, as PyTorch's threshold_backward(grad, result) and micrograd do: the
+    // backward reads the value the forward stores anyway, not a mask of x it would have to
+    // store beside it (an MLP's step: a quarter less written per hidden layer).
     case Op::Relu: { static const OpRule r{[](A a) { return relu(a[0]); }, [](V& v) {
-        v.set(0, v.b.mul(v.g, v.b.unary(Op::Step, v.x[0]))); }}; return r; }
+        v.set(0, v.b.mul(v.g, v.b.unary(Op::Step, v.y))); }}; return r; }
     // y = |x|                    ∂y/∂x = sign(x)   (0 at x = 0)
     case Op::Abs: { static const OpRule r{[](A a) { return std::fabs(a[0]); }, [](V& v) {
         v.set(0, v.b.mul(v.g, v.b.unary(Op::Sign, v.x[0]))); }}; return r; }

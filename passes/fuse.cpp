@@ -28,7 +28,10 @@
 //      smallest first node goes first, so the order is deterministic and follows the source).
 // Nothing is recomputed: a value two kernels need is stored once and read twice. Recomputing
 // exp or erf per reader would trade a memory pass for transcendental work, and is left for
-// a cost model (see softmax's exp, stored by the kernel of its row sum).
+// a cost model (see softmax's exp, stored by the kernel of its row sum). One exception costs
+// nothing: a cheap unary op (step, sign, abs, neg) of a value stored anyway, with one loop
+// reader, starts its own kernel, so that its reader takes it in (ReLU's mask step(relu(z))
+// runs in the dY·Wᵀ epilogue instead of being stored by the forward).
 #include "passes/fuse.h"
 
 #include "ir/builder.h"
@@ -231,12 +234,6 @@ bool join(const ir::Graph& g, Partition& p, NodeId id) {
   return true;
 }
 
-void place_loop_op(const ir::Graph& g, Partition& p, NodeId id) {
-  if (join(g, p, id)) return;
-  if (g[id].op == Op::StopGrad && g[g[id].inputs[0]].op != Op::Const) p.start(id, KernelKind::View, g[id].shape);
-  else p.start(id, is_reduction(g[id].op) ? KernelKind::Reduce : KernelKind::Elementwise, domain_of(g, id));
-}
-
 struct Uses {
   std::vector<bool> live, output, only_matmul, non_loop_user;
   std::vector<uint32_t> reads;  // operand slots of live nodes that read it
@@ -258,6 +255,25 @@ Uses uses(const ir::Graph& g) {
         if (!is_loop_op(g[id].op)) u.non_loop_user[x] = true;
       }
   return u;
+}
+
+// A cheap unary op (no transcendental work) of a value that is stored anyway (an output,
+// or read by a GEMM or a copy), read by one loop op: it is computed where it is read, from
+// the stored value, rather than stored beside it. ReLU's backward step(relu(x)) then runs in
+// the dY·Wᵀ GEMM's epilogue, reading the activation the next layer's GEMM reads anyway,
+// instead of the forward storing a mask (a quarter less written per hidden layer).
+bool computed_where_read(const ir::Graph& g, const Uses& u, NodeId id) {
+  const ir::Node& n = g[id];
+  const bool cheap = n.op == Op::Step || n.op == Op::Sign || n.op == Op::Abs || n.op == Op::Neg;
+  if (!cheap || u.reads[id] != 1 || !is_loop_op(g[u.reader[id]].op)) return false;
+  const NodeId x = n.inputs[0];
+  return u.output[x] || u.non_loop_user[x];
+}
+
+void place_loop_op(const ir::Graph& g, const Uses& u, Partition& p, NodeId id) {
+  if (!computed_where_read(g, u, id) && join(g, p, id)) return;
+  if (g[id].op == Op::StopGrad && g[g[id].inputs[0]].op != Op::Const) p.start(id, KernelKind::View, g[id].shape);
+  else p.start(id, is_reduction(g[id].op) ? KernelKind::Reduce : KernelKind::Elementwise, domain_of(g, id));
 }
 
 // Step 2 and 4: the kernel of a node that is not a loop op.
@@ -284,7 +300,7 @@ void place_other(const ir::Graph& g, const Uses& u, Partition& p, NodeId id) {
 #undef OP
     case Op::Broadcast:
     case Op::Sum:
-    case Op::ReduceMax: return place_loop_op(g, p, id);
+    case Op::ReduceMax: return place_loop_op(g, u, p, id);
   }
 }
 

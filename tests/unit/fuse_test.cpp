@@ -419,24 +419,67 @@ TEST_CASE("epilogue: the MLP's bias adds, ReLUs, softmax and ReLU masks run on t
     CHECK(home == (k.phases() == 1));
     CHECK((g.memory.scratch[k.gemm.product] != ir::MemoryPlan::kNone) == !home);
   }
-  // The backward products' epilogues multiply by the ReLU mask (step of the pre-activation).
+  // The backward products' epilogues multiply by the ReLU mask, step(relu(z)), computed in
+  // that epilogue from the stored activation: no mask is stored, the forward writes relu only.
   size_t masked = 0;
-  for (const ir::Kernel& k : g.kernels)
+  for (const ir::Kernel& k : g.kernels) {
     for (NodeId id : k.nodes)
       if (ir::has_epilogue(k) && g[id].op == Op::Mul)
-        for (NodeId x : g[id].inputs) masked += g[x].op == Op::Step;
+        for (NodeId x : g[id].inputs)
+          if (g[x].op == Op::Step) {
+            ++masked;
+            CHECK(g[g[x].inputs[0]].op == Op::Relu);
+            CHECK(std::find(k.nodes.begin(), k.nodes.end(), x) != k.nodes.end());
+          }
+    for (NodeId id : k.outputs) CHECK(g[id].op != Op::Step);
+  }
   CHECK(masked == 3);
   CHECK(ir::check_memory_plan(g, g.memory).empty());
   check_against_interpreter(g, random_inputs(g, 11));
 }
 
+TEST_CASE("fuse: a cheap unary op of a value stored anyway runs where it is read; else beside its operand",
+          "[fuse]") {
+  // step(h) with h = relu(a + b) read by a GEMM (stored anyway): the step joins its reader's
+  // kernel, and nothing but h is stored.
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  const NodeId a = b.input("a", Shape{{8, 6}}), c = b.input("c", Shape{{8, 6}}), w = b.input("w", Shape{{6, 4}});
+  const NodeId h = b.unary(Op::Relu, b.add(a, c));
+  const NodeId mask = b.unary(Op::Step, h), masked = b.mul(mask, a);
+  g.outputs = {{"y", b.matmul(h, w)}, {"m", b.sum(masked)}};
+  passes::PassContext ctx;
+  const ir::Graph f = passes::PassManager({"fuse", "plan-memory"}).run(g, ctx);
+  INFO(ir::print_kernels(f));
+  CHECK(kernel_computing(f, mask) == kernel_computing(f, masked));
+  CHECK(kernel_computing(f, mask) != kernel_computing(f, h));
+  CHECK_FALSE(stored(f, mask));
+  check_against_interpreter(f, random_inputs(f, 31));
+
+  // step(z) with z = a + c read only by loops: storing z for it would cost what storing the
+  // mask does, so the step stays in z's kernel and z is not stored.
+  ir::Graph g2;
+  ir::Builder b2(g2, DType::F32);
+  const NodeId a2 = b2.input("a", Shape{{8, 6}}), c2 = b2.input("c", Shape{{8, 6}});
+  const NodeId z = b2.add(a2, c2);
+  g2.outputs = {{"s", b2.mul(b2.unary(Op::Step, z), a2)}, {"t", b2.unary(Op::Exp, z)}};
+  const ir::Graph f2 = passes::PassManager({"fuse", "plan-memory"}).run(g2, ctx);
+  INFO(ir::print_kernels(f2));
+  CHECK(f2.kernels.size() == 1);
+  CHECK_FALSE(stored(f2, z));
+  check_against_interpreter(f2, random_inputs(f2, 32));
+}
+
 TEST_CASE("epilogue: row blocks, a shorter last block and column sums across blocks agree with the interpreter",
           "[fuse][epilogue]") {
-  for (int64_t batch : {100, 200, 1}) {
+  // 256 rows of 256 floats fill a block (ir::kGemmBlockBytes, 256 KiB): B = 300 is one full
+  // block and one of 44 rows, B = 600 two and one of 88.
+  const int64_t rows = static_cast<int64_t>(ir::kGemmBlockBytes / (256 * sizeof(float)));
+  REQUIRE(rows == 256);
+  for (int64_t batch : {300, 600, 1}) {
     const ir::Graph g = compile(mlp_text(), kO2, {}, {{"B", batch}});
     INFO("B = " << batch << "\n" << ir::print_kernels(g));
-    // 64 rows of 256 floats fill a block: B = 100 is one full block and one of 36 rows.
-    CHECK(ir::gemm_block_rows(*kernel_computing(g, g.kernels[0].gemm.product), 4) == std::min<int64_t>(batch, 64));
+    CHECK(ir::gemm_block_rows(*kernel_computing(g, g.kernels[0].gemm.product), 4) == std::min<int64_t>(batch, rows));
     CHECK(ir::check_memory_plan(g, g.memory).empty());
     check_against_interpreter(g, random_inputs(g, 12 + static_cast<uint64_t>(batch)));
   }
@@ -530,8 +573,8 @@ TEST_CASE("epilogue: relu(c + A@B) accumulates in c's buffer, or in relu's, and 
   for (bool base_dies : {true, false}) {
     ir::Graph g;
     ir::Builder b(g, DType::F32);
-    NodeId z1 = b.input("z1", Shape{{300, 3}}), z2 = b.input("z2", Shape{{3, 64}});
-    NodeId a = b.input("a", Shape{{300, 20}}), w = b.input("w", Shape{{20, 64}});
+    NodeId z1 = b.input("z1", Shape{{1100, 3}}), z2 = b.input("z2", Shape{{3, 64}});
+    NodeId a = b.input("a", Shape{{1100, 20}}), w = b.input("w", Shape{{20, 64}});
     NodeId base = b.matmul(z1, z2);
     NodeId r = b.add(base, b.matmul(a, w));
     NodeId y = b.unary(Op::Relu, r);
@@ -544,7 +587,7 @@ TEST_CASE("epilogue: relu(c + A@B) accumulates in c's buffer, or in relu's, and 
     REQUIRE(k != nullptr);
     CHECK(ir::has_epilogue(*k));
     CHECK(k->gemm.accumulates());
-    CHECK(ir::gemm_block_rows(*k, 4) == 256);  // one block of 256 rows and one of 44
+    CHECK(ir::gemm_block_rows(*k, 4) == 1024);  // 256 KiB of 64 floats a row: 1024 rows, then 76
     if (base_dies) CHECK(f.memory.offset[r] == f.memory.offset[base]);
     else CHECK(ir::gemm_result_home(f, *k) == y);  // in y's rows, base copied there block by block
     CHECK(f.memory.scratch[r] == ir::MemoryPlan::kNone);
