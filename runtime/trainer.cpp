@@ -47,6 +47,12 @@ size_t element_count(const std::vector<int64_t>& shape) {
   return n;
 }
 
+// Asks for the cache lines of [p, p + bytes) without waiting for them.
+void prefetch(const float* p, size_t bytes) {
+  const char* c = reinterpret_cast<const char*>(p);
+  for (size_t at = 0; at < bytes; at += 64) __builtin_prefetch(c + at);
+}
+
 int64_t argmax_row(const float* row, int64_t n) {
   int64_t best = 0;
   for (int64_t c = 1; c < n; ++c)
@@ -182,11 +188,17 @@ struct Trainer::Impl {
     }
   }
 
+  // Copies the batch's rows. Shuffled rows are scattered through the data set (fashion-mnist:
+  // 188 MB of floats), so each comes from memory: the next row's cache lines are requested
+  // while this one is copied, and the two rows' misses overlap instead of queueing
+  // (an epoch's gather at batch 64: 47 -> 34 ms, docs/training.md).
   void gather(const Dataset& d, const int64_t* rows, int64_t count, float* xs, float* ys) const {
     const size_t f = static_cast<size_t>(d.features);
+    auto row = [&](int64_t i) { return d.images.data() + static_cast<size_t>(rows ? rows[i] : i) * f; };
     for (int64_t i = 0; i < count; ++i) {
       const int64_t r = rows ? rows[i] : i;
-      std::copy_n(d.images.data() + static_cast<size_t>(r) * f, f, xs + static_cast<size_t>(i) * f);
+      if (i + 1 < count) prefetch(row(i + 1), f * sizeof(float));
+      std::copy_n(row(i), f, xs + static_cast<size_t>(i) * f);
       ys[i] = model.regression ? d.targets[static_cast<size_t>(r)] : static_cast<float>(d.labels[static_cast<size_t>(r)]);
     }
   }
