@@ -7,7 +7,11 @@
 //     2 KiB per compiled function (one kept alive costs about 10 KiB: its code and data
 //     pages), 256 KiB over a whole long run;
 //   heap in use: 64 bytes per compiled function (codegen/jit.cpp's symbol names left in
-//     ORC's string pool cost about 200).
+//     ORC's string pool cost about 140), plus 4 KiB once: glibc's per-thread cache keeps a
+//     few freed chunks of each small size, which mallinfo2 counts as in use, so the figure
+//     moves by whole KiB from run to run with nothing leaking (tensor functions: 0-7.8 KiB
+//     over 80 cycles, while gradc_memory_bench's heap stays flat from the 20th function to
+//     the 1500th). 160 cycles keep that noise under the bound and a leak well over it.
 // The last case keeps the functions alive and requires the check to see it. gradc_memory_bench
 // (bench/memory.sh) runs the same workloads at 10,000 functions and 10^6 calls.
 // Sanitizer builds run a few cycles unmeasured (their allocator keeps freed memory in
@@ -32,10 +36,10 @@ constexpr bool kMeasured = true;
 #endif
 
 // Compile-and-drop: the heap settles after some 80 functions (ORC's symbol tables and string
-// pool reach their working size), so 100 are warm-up and 80 more measured; a kept function
+// pool reach their working size), so 100 are warm-up and 160 more measured; a kept function
 // shows after any warm-up. A few seconds in all.
-constexpr int kWarmup = 100, kShortWarmup = 20, kCycles = 80;
-constexpr double kRssPerCycleKiB = 2, kHeapPerCycleBytes = 64, kRssLongRunKiB = 256;
+constexpr int kWarmup = 100, kShortWarmup = 20, kCycles = 160;
+constexpr double kRssPerCycleKiB = 2, kHeapPerCycleBytes = 64, kHeapSlackBytes = 4096, kRssLongRunKiB = 256;
 
 struct Growth {
   double rss_kib = 0, heap_bytes = 0;
@@ -54,7 +58,7 @@ Growth growth(int warmup, int cycles, const std::function<void(int)>& one) {
 void require_flat(const Growth& g, int cycles) {
   INFO("over " << cycles << " cycles: resident +" << g.rss_kib << " KiB, heap +" << g.heap_bytes << " bytes");
   CHECK(g.rss_kib <= kRssPerCycleKiB * cycles);
-  CHECK(g.heap_bytes <= kHeapPerCycleBytes * cycles);
+  CHECK(g.heap_bytes <= kHeapPerCycleBytes * cycles + kHeapSlackBytes);
 }
 
 // Sanitizer builds: the same paths, a few times, for LeakSanitizer.
