@@ -500,6 +500,24 @@ TEST_CASE("tensor JIT: concurrent runs of one function are correct", "[codegen][
   CHECK(bad == 0);
 }
 
+// gradc train warms the JIT up on a thread while the data loads, and a background thread
+// compiles the evaluation's graphs while the first one runs.
+TEST_CASE("tensor JIT: warm_up runs beside another compile", "[codegen][tensor]") {
+  ir::Graph g = mlp(DType::F64, {12, 16, 5}, 4);
+  std::mt19937_64 rng(6);
+  const std::vector<Tensor> at = mlp_inputs(g, rng, 5);
+  const std::vector<Tensor> want = runtime::interpret_tensors(g, at);
+  std::thread warm(codegen::warm_up);
+  const codegen::CompiledTensorFunction fn = codegen::compile_tensors(g);
+  warm.join();
+  const std::vector<Tensor> got = run_as<double>(fn, g, at);
+  REQUIRE(got.size() == want.size());
+  for (size_t k = 0; k < got.size(); ++k)
+    for (size_t j = 0; j < got[k].data.size(); ++j)
+      CHECK(got[k].data[j] == Approx(want[k].data[j]).epsilon(1e-9).margin(1e-12));
+  CHECK_NOTHROW(codegen::warm_up());  // and again
+}
+
 TEST_CASE("tensor JIT: emit_llvm shows the tensor module", "[codegen][tensor]") {
   ir::Graph g;
   ir::Builder b(g, DType::F32);

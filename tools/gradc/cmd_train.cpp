@@ -10,8 +10,10 @@
 #include <memory>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <optional>
 
+#include "codegen/codegen.h"
 #include "runtime/checkpoint.h"
 #include "runtime/trainer.h"
 #include "tools/gradc/commands.h"
@@ -132,8 +134,10 @@ int run_train(TrainOptions o) {
     throw UsageError(fmt::format("--plot {}: the picture's name must end in .svg or .png", o.plot));
   install_interrupt_flag();  // from here on Ctrl-C stops between steps (and saves with --save)
   const Clock::time_point t0 = Clock::now();
+  std::future<void> warm = std::async(std::launch::async, codegen::warm_up);  // while the data loads
   const runtime::DataSplits data = runtime::load_data(o.data, model.regression);
   fmt::print("data: {} (loaded in {:.2f} s)\n", data.description, seconds_since(t0));
+  warm.get();
   runtime::Trainer trainer(model, data, o.cfg);
   set_initial_values(trainer, o.at);
   if (resumed) {
