@@ -194,12 +194,12 @@ struct Trainer::Impl {
   // (an epoch's gather at batch 64: 47 -> 34 ms, docs/training.md).
   void gather(const Dataset& d, const int64_t* rows, int64_t count, float* xs, float* ys) const {
     const size_t f = static_cast<size_t>(d.features);
-    auto row = [&](int64_t i) { return d.images.data() + static_cast<size_t>(rows ? rows[i] : i) * f; };
+    auto example = [&](int64_t i) { return static_cast<size_t>(rows ? rows[i] : i); };
     for (int64_t i = 0; i < count; ++i) {
-      const int64_t r = rows ? rows[i] : i;
-      if (i + 1 < count) prefetch(row(i + 1), f * sizeof(float));
-      std::copy_n(row(i), f, xs + static_cast<size_t>(i) * f);
-      ys[i] = model.regression ? d.targets[static_cast<size_t>(r)] : static_cast<float>(d.labels[static_cast<size_t>(r)]);
+      const size_t r = example(i);
+      if (i + 1 < count) prefetch(d.images.data() + example(i + 1) * f, f * sizeof(float));
+      std::copy_n(d.images.data() + r * f, f, xs + static_cast<size_t>(i) * f);
+      ys[i] = model.regression ? d.targets[r] : static_cast<float>(d.labels[r]);
     }
   }
 
