@@ -117,7 +117,8 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int opt_level) {
   pto.SLPVectorization = false;
   // No loop unroller: every trip count is a constant, and unrolling the short row loops
   // (10 classes, a 64-wide bias) cost the training step a third of its compile time
-  // (IR optimisation and machine code together 240 -> 135 ms at batch 64; docs/training.md)
+  // (IR optimisation and machine code of the SGD step at batch 64: 184-235 -> 126-158 ms;
+  // docs/training.md)
   // for loops that are 1-2 % of the step's time. The vectoriser still interleaves, which is
   // what hides a reduction's latency; bench/fusion.sh's loop-bound graph showed no change
   // beyond its noise (±5 %).
