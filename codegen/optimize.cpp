@@ -116,12 +116,11 @@ void optimize(llvm::Module& m, llvm::TargetMachine& tm, int opt_level) {
   // interpreter's libm results. The batch loop is the loop vectoriser's job.
   pto.SLPVectorization = false;
   // No loop unroller: every trip count is a constant, and unrolling the short row loops
-  // (10 classes, a 64-wide bias) cost the training step a third of its compile time
-  // (IR optimisation and machine code of the SGD step at batch 64: 184-235 -> 126-158 ms;
-  // docs/training.md)
-  // for loops that are 1-2 % of the step's time. The vectoriser still interleaves, which is
-  // what hides a reduction's latency; bench/fusion.sh's loop-bound graph showed no change
-  // beyond its noise (±5 %).
+  // (10 classes, a 64-wide bias) cost the training step a third of its compile time (IR
+  // optimisation and machine code of the SGD step at batch 64: 184-235 -> 126-158 ms;
+  // docs/training.md) for loops that are 1-2 % of the step's time. The vectoriser still
+  // interleaves, which is what hides a reduction's latency; bench/fusion.sh's loop-bound
+  // graph showed no change beyond its noise (±5 %).
   pto.LoopUnrolling = false;
   llvm::PassBuilder pb(&tm, pto);
   // Registered before the defaults so that the vectoriser sees libmvec's entry points.

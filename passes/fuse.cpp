@@ -260,9 +260,10 @@ Uses uses(const ir::Graph& g) {
 // A cheap unary op (no transcendental work) of a value that is stored anyway (an output,
 // or read by an op outside the loops: a GEMM, a copy; a view read only by loops is the one
 // case where this guesses wrong, and then only costs a store), read by one loop op: it is
-// computed where it is read, from the stored value, rather than stored beside it. ReLU's backward step(relu(x)) then runs in
-// the dY·Wᵀ GEMM's epilogue, reading the activation the next layer's GEMM reads anyway,
-// instead of the forward storing a mask (a quarter less written per hidden layer).
+// computed where it is read, from the stored value, rather than stored beside it. ReLU's
+// backward step(relu(x)) then runs in the dY·Wᵀ GEMM's epilogue, reading the activation the
+// next layer's GEMM reads anyway, instead of the forward storing a mask (a quarter less
+// written per hidden layer).
 bool computed_where_read(const ir::Graph& g, const Uses& u, NodeId id) {
   const ir::Node& n = g[id];
   const bool cheap = n.op == Op::Step || n.op == Op::Sign || n.op == Op::Abs || n.op == Op::Neg;
