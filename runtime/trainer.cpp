@@ -53,6 +53,22 @@ void prefetch(const float* p, size_t bytes) {
   for (size_t at = 0; at < bytes; at += 64) __builtin_prefetch(c + at);
 }
 
+// The optimiser's numbers as torch.optim accepts them, and momentum and betas below 1 (at 1
+// the running sums never forget and grow without bound). NaN fails every check.
+void check_optimizer(const TrainConfig& c) {
+  const passes::OptimizerSpec& o = c.optimizer;
+  auto require = [](bool ok, const char* rule, double v) {
+    if (!ok) throw TrainError(fmt::format("{}, not {}", rule, v));
+  };
+  require(c.lr >= 0 && std::isfinite(c.lr), "the learning rate must be a finite number >= 0", c.lr);
+  require(o.momentum >= 0 && o.momentum < 1, "the momentum must be in [0, 1)", o.momentum);
+  require(o.weight_decay >= 0 && std::isfinite(o.weight_decay), "the weight decay must be a finite number >= 0",
+          o.weight_decay);
+  require(o.beta1 >= 0 && o.beta1 < 1, "beta1 must be in [0, 1)", o.beta1);
+  require(o.beta2 >= 0 && o.beta2 < 1, "beta2 must be in [0, 1)", o.beta2);
+  require(o.eps > 0 && std::isfinite(o.eps), "epsilon must be a finite number > 0", o.eps);
+}
+
 int64_t argmax_row(const float* row, int64_t n) {
   int64_t best = 0;
   for (int64_t c = 1; c < n; ++c)
@@ -345,6 +361,10 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   if (!(t.cfg.validation >= 0 && t.cfg.validation < 1)) throw TrainError("the validation fraction must be in [0, 1)");
   t.n_train = data.train.n - static_cast<int64_t>(std::llround(t.cfg.validation * static_cast<double>(data.train.n)));
   if (t.n_train < 1) throw TrainError(fmt::format("no training examples left ({} in all)", data.train.n));
+  // A batch larger than the training set is the whole set: buffers for more would be wasted
+  // (--batch 1048576 would zero 3 GiB for fashion-mnist's 60000 examples).
+  t.cfg.batch = std::min(t.cfg.batch, t.n_train);
+  check_optimizer(t.cfg);
   set_gemm_threads(t.cfg.threads);
   const size_t f = static_cast<size_t>(model.features), c = static_cast<size_t>(model.classes);
   const size_t b = static_cast<size_t>(t.cfg.batch), e = static_cast<size_t>(t.cfg.eval_batch);
@@ -360,7 +380,7 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   if (t.cfg.forward_only) return;  // compiled on demand by test_logits()
   // The first step's graph now; every other size a run needs (the last partial batch, the
   // evaluation's) on a background thread meanwhile.
-  t.compiled(std::min<int64_t>(t.cfg.batch, t.n_train), true);
+  t.compiled(t.cfg.batch, true);
   std::vector<std::pair<int64_t, bool>> later;
   if (t.n_train > t.cfg.batch && t.n_train % t.cfg.batch) later.emplace_back(t.n_train % t.cfg.batch, true);
   for (int64_t n : {data.test.n, data.train.n - t.n_train}) {
@@ -424,6 +444,7 @@ void Trainer::set_position(int epoch, int64_t step) {
 }
 double Trainer::learning_rate(int epoch, int64_t step) const { return impl_->learning_rate(epoch, step); }
 int64_t Trainer::batches_per_epoch() const { return impl_->batches_per_epoch(); }
+int64_t Trainer::batch() const { return impl_->cfg.batch; }
 double Trainer::compile_seconds() const { return impl_->compile_seconds; }
 double Trainer::background_compile_seconds() {
   impl_->join_background();

@@ -110,6 +110,8 @@ class Trainer {
   // The learning rate of step `step` (0-based, over the whole run) of epoch `epoch` (0-based).
   double learning_rate(int epoch, int64_t step) const;
   int64_t batches_per_epoch() const;
+  // Examples per step: TrainConfig::batch, or all the training examples if there are fewer.
+  int64_t batch() const;
 
   // Compile time (pipeline + LLVM) spent on the calling thread: the first step's graph at
   // construction (the time to the first step), plus any size compiled on demand later.

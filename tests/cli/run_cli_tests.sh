@@ -385,6 +385,21 @@ tail -1 "$TMP/out" | awk '{ for (i = 1; i < NF; i++) if ($i == "accuracy") exit 
 # 100 examples in batches of 16: 6 full steps and one of 4, every epoch.
 [ "$(wc -l < "$TMP/steps1.csv")" = $((1 + 30 * 7)) ] && grep -q '^7,1,7,4,' "$TMP/steps1.csv" && ok ||
   bad train-partial-batch "$(sed -n 1,9p "$TMP/steps1.csv")"
+# Optimiser numbers that cannot train: bad usage, before any data is read (CLI::Range would
+# let NaN through).
+expect_error train-lr-nan 2 "--lr: nan is not a finite number >= 0" train "$TMP/lin.grad" --data "$TMP/tiny" --lr nan
+expect_error train-lr-negative 2 "--lr: -1 is not a finite number >= 0" train "$TMP/lin.grad" --data "$TMP/tiny" --lr -1
+expect_error train-momentum-one 2 "--momentum: 1 is not a number in [0, 1)" train "$TMP/lin.grad" --data "$TMP/tiny" --momentum 1
+expect_error train-weight-decay-inf 2 "--weight-decay: inf is not a finite number >= 0" \
+  train "$TMP/lin.grad" --data "$TMP/tiny" --weight-decay inf
+expect_error train-validation-nan 2 "--validation: nan is not a number in [0, 0.99]" \
+  train "$TMP/lin.grad" --data "$TMP/tiny" --validation nan
+expect_error step-momentum-negative 2 "--momentum: -0.5 is not a number in [0, 1)" \
+  emit "$TMP/lin.grad" --step --optimizer momentum --momentum -0.5 --emit ir
+# A batch larger than the data set is the data set: one step an epoch, buffers for 100 examples.
+run train-batch-beyond-data 0 train "$TMP/lin.grad" --data "$TMP/tiny" --batch 1000000 --epochs 2 &&
+  { grep -qF 'step for batch 100: all the training examples, fewer than --batch 1000000, 1 batch an epoch' "$TMP/out" &&
+    grep -q '^epoch 2/2 ' "$TMP/out" && ok || bad train-batch-beyond-data "$(head -3 "$TMP/out")"; }
 # Same seed: the same losses bit for bit; another seed: others.
 run train-repeat 0 "${TRAIN[@]}" --log-steps "$TMP/steps2.csv" &&
   { cmp -s "$TMP/steps1.csv" "$TMP/steps2.csv" && ok || bad train-repeat "step losses differ between identical runs"; }

@@ -48,6 +48,7 @@ std::vector<PredictionSample> samples() {
     s.probabilities.assign(10, 0.02);
     s.probabilities[static_cast<size_t>(3 * k)] = 0.82;
     s.true_label = k == 2 ? 5 : 3 * k;  // the third one is wrong
+    if (k == 2) s.index = 5694;          // titled by its index, as the table does; the others count
     out.push_back(s);
   }
   return out;
@@ -122,7 +123,7 @@ TEST_CASE("plot: prediction scripts check the samples", "[plot]") {
   const std::string s = predictions_script(samples(), class_names(), "p.png");
   CHECK_THAT(s, Contains("set terminal pngcairo size 860,930") && Contains("set multiplot layout 3,2") &&
                     Contains("'class ''3'''") && Contains("'predicted: class ''6'' (82.0 %) ✗'") &&
-                    Contains("'image 3 · true: class ''5'''"));
+                    Contains("'image 1 · true: class ''0'''") && Contains("'image 5694 · true: class ''5'''"));
   auto bad = samples();
   bad[1].pixels.pop_back();
   CHECK_THROWS_WITH(predictions_script(bad, class_names(), "p.png"),

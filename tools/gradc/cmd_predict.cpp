@@ -83,7 +83,7 @@ int run_predict(const PredictOptions& o) {
     const float* px = data.test.images.data() + r * static_cast<size_t>(data.test.features);
     const int rows_px = shape.size() == 2 ? static_cast<int>(shape[0]) : 1;
     pictures.push_back({std::vector<float>(px, px + data.test.features), rows_px,
-                        static_cast<int>(data.test.features / rows_px), std::move(p), label});
+                        static_cast<int>(data.test.features / rows_px), std::move(p), label, rows[i]});
   }
   fmt::print("{}", o.json ? prediction_json(predictions, data.class_names) + "\n"
                           : prediction_table(predictions, data.class_names));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <cstdio>
 #include <fstream>
@@ -144,8 +145,11 @@ int run_train(TrainOptions o) {
     runtime::restore_checkpoint(*resumed, trainer, model, true);
     fmt::print("resume: {} (after epoch {}, step {})\n", o.resume, resumed->epoch, resumed->step);
   }
-  fmt::print("compile: {:.3f} s (step for batch {}, {} batches an epoch, {} optimiser, lr {})\n",
-             trainer.compile_seconds(), o.cfg.batch, trainer.batches_per_epoch(), o.cfg.optimizer.kind, o.cfg.lr);
+  const int64_t batches = trainer.batches_per_epoch();
+  fmt::print("compile: {:.3f} s (step for batch {}{}, {} batch{} an epoch, {} optimiser, lr {})\n",
+             trainer.compile_seconds(), trainer.batch(),
+             trainer.batch() < o.cfg.batch ? fmt::format(": all the training examples, fewer than --batch {}", o.cfg.batch) : "",
+             batches, batches == 1 ? "" : "es", o.cfg.optimizer.kind, o.cfg.lr);
   std::fflush(stdout);
   if (o.pipeline.stats) std::fputs(trainer.pipeline_stats().c_str(), stderr);
   TrainOutputs outputs{.epochs = o.cfg.epochs, .steps = steps, .log = {}, .plot = o.plot,
@@ -191,11 +195,16 @@ void register_train(CLI::App& app, Action& run) {
   cmd->add_option("--optimizer", o.cfg.optimizer.kind, "sgd, momentum, adam or adamw (as torch.optim)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sgd", "momentum", "adam", "adamw"}));
-  cmd->add_option("--lr", o.cfg.lr, "Learning rate (the schedule's peak)")->capture_default_str();
-  cmd->add_option("--momentum", o.cfg.optimizer.momentum, "Momentum (--optimizer momentum)")->capture_default_str();
+  cmd->add_option("--lr", o.cfg.lr, "Learning rate (the schedule's peak)")
+      ->capture_default_str()
+      ->check(number_in(0, HUGE_VAL, true));
+  cmd->add_option("--momentum", o.cfg.optimizer.momentum, "Momentum (--optimizer momentum)")
+      ->capture_default_str()
+      ->check(number_in(0, 1, true));
   cmd->add_option("--weight-decay", o.cfg.optimizer.weight_decay,
                   "L2 weight decay (sgd, momentum, adam); decoupled for adamw")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(number_in(0, HUGE_VAL, true));
   cmd->add_option("--schedule", o.cfg.schedule,
                   "constant; step (x0.1 every epochs/3 epochs); cosine (per step, from --lr to 0)")
       ->capture_default_str()
@@ -204,7 +213,7 @@ void register_train(CLI::App& app, Action& run) {
   cmd->add_option("--threads", o.cfg.threads, "GEMM threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--validation", o.cfg.validation,
                   "Hold out this fraction of the training set (its last examples) and report on it each epoch")
-      ->check(CLI::Range(0.0, 0.99));
+      ->check(number_in(0, 0.99));
   cmd->add_flag("--no-shuffle", o.no_shuffle, "Batches in the data's order (to compare with another framework)");
   cmd->add_option("--at", o.at, "Start a param from a value instead of its initialiser, NAME=FILE.npy");
   cmd->add_option("--log-steps", o.log_steps, "Write each step's loss to this CSV file");

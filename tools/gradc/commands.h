@@ -38,6 +38,10 @@ void add_step_options(CLI::App& cmd, StepArgs& args);
 ir::Graph step_model(const ir::Graph& parsed, const StepArgs& args);
 Differentiation step_differentiation(const StepArgs& args, const Differentiation& otherwise);
 
+// A number in [lo, hi] ([lo, hi) if hi_open), NaN never: CLI::Range lets NaN through, since
+// every comparison with it is false. hi = inf with hi_open: any finite number >= lo.
+CLI::Validator number_in(double lo, double hi, bool hi_open = false);
+
 // --at and --dim: the data a program runs on.
 struct DataArgs {
   std::vector<std::string> at;

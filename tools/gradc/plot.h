@@ -9,6 +9,7 @@
 // picture, which is written under a temporary name and renamed when gnuplot succeeds.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ struct PredictionSample {
   int rows = 28, cols = 28;
   std::vector<double> probabilities;  // one per class
   int true_label = -1;                // -1 when unknown
+  int64_t index = -1;                 // its index in the data set, as the table shows it (-1: unknown)
 };
 
 // A row per sample: the image (grayscale), then a horizontal bar per class with its name and

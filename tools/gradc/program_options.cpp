@@ -2,6 +2,8 @@
 // turning its text into a graph with errors shown as the user needs them.
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "frontend/frontend.h"
 #include "runtime/train_model.h"
 #include "tools/gradc/commands.h"
@@ -43,6 +45,18 @@ void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help)
                                      "dims are otherwise taken from the --at values' shapes");
 }
 
+CLI::Validator number_in(double lo, double hi, bool hi_open) {
+  const std::string range = std::isinf(hi) ? fmt::format("a finite number >= {}", lo)
+                                           : fmt::format("a number in [{}, {}{}", lo, hi, hi_open ? ")" : "]");
+  return CLI::Validator(
+      [=](const std::string& text) -> std::string {
+        double v = 0;
+        const bool ok = CLI::detail::lexical_cast(text, v) && v >= lo && (hi_open ? v < hi : v <= hi);
+        return ok ? std::string() : fmt::format("{} is not {}", text, range);
+      },
+      range);
+}
+
 void add_step_options(CLI::App& cmd, StepArgs& args) {
   cmd.add_flag("--step", args.step,
                "The whole training step as gradc train compiles it: forward, gradients by every param, "
@@ -50,8 +64,12 @@ void add_step_options(CLI::App& cmd, StepArgs& args) {
   cmd.add_option("--optimizer", args.optimizer.kind, "With --step: sgd, momentum, adam or adamw")
       ->capture_default_str()
       ->check(CLI::IsMember({"sgd", "momentum", "adam", "adamw"}));
-  cmd.add_option("--momentum", args.optimizer.momentum, "With --step: the momentum")->capture_default_str();
-  cmd.add_option("--weight-decay", args.optimizer.weight_decay, "With --step: weight decay")->capture_default_str();
+  cmd.add_option("--momentum", args.optimizer.momentum, "With --step: the momentum")
+      ->capture_default_str()
+      ->check(number_in(0, 1, true));
+  cmd.add_option("--weight-decay", args.optimizer.weight_decay, "With --step: weight decay")
+      ->capture_default_str()
+      ->check(number_in(0, HUGE_VAL, true));
 }
 
 ir::Graph step_model(const ir::Graph& parsed, const StepArgs& args) {

@@ -1,0 +1,85 @@
+// tests/unit/runtime_trainer_test.cpp — runtime::Trainer's checks of its configuration, for
+// library callers (the CLI rejects the same numbers earlier, with exit 2: tests/cli).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "frontend/frontend.h"
+#include "runtime/trainer.h"
+
+using namespace gradc;
+using namespace gradc::runtime;
+
+namespace {
+
+TrainModel linear_model() {
+  const char* text = "input x[B, 3]\ninput y[B] : int\nparam W[3, 2] = xavier()\nloss = cross_entropy(x @ W, y)\n";
+  return read_train_model(frontend::compile_to_ir(frontend::SourceFile("lin.grad", text), ir::DType::F32));
+}
+
+Dataset tiny(int64_t n) {
+  Dataset d;
+  d.n = n;
+  d.features = 3;
+  d.classes = 2;
+  d.image_shape = {3};
+  d.images_file = d.labels_file = "tiny";
+  for (int64_t i = 0; i < n * 3; ++i) d.images.push_back(static_cast<float>(i % 7) / 7);
+  for (int64_t i = 0; i < n; ++i) d.labels.push_back(static_cast<int32_t>(i % 2));
+  return d;
+}
+
+DataSplits splits() {
+  DataSplits s;
+  s.train = tiny(10);
+  s.test = tiny(4);
+  return s;
+}
+
+std::string error_of(const TrainConfig& cfg) {
+  try {
+    Trainer t(linear_model(), splits(), cfg);
+  } catch (const TrainError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("trainer: optimiser numbers that cannot train are errors that name them", "[trainer]") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = HUGE_VAL;
+  TrainConfig c;
+  CHECK(error_of(c).empty());
+  c.lr = nan;
+  CHECK(error_of(c) == "the learning rate must be a finite number >= 0, not nan");
+  c.lr = -0.1;
+  CHECK(error_of(c) == "the learning rate must be a finite number >= 0, not -0.1");
+  c = {};
+  c.optimizer.momentum = 1;
+  CHECK(error_of(c) == "the momentum must be in [0, 1), not 1");
+  c = {};
+  c.optimizer.weight_decay = inf;
+  CHECK(error_of(c) == "the weight decay must be a finite number >= 0, not inf");
+  c = {};
+  c.optimizer.beta2 = nan;
+  CHECK(error_of(c) == "beta2 must be in [0, 1), not nan");
+  c = {};
+  c.optimizer.eps = 0;
+  CHECK(error_of(c) == "epsilon must be a finite number > 0, not 0");
+}
+
+TEST_CASE("trainer: a batch larger than the training set is the whole set", "[trainer]") {
+  TrainConfig c;
+  c.batch = 1 << 20;
+  c.validation = 0.2;  // 8 of the 10 examples train
+  Trainer t(linear_model(), splits(), c);
+  CHECK(t.batch() == 8);
+  CHECK(t.batches_per_epoch() == 1);
+  c.batch = 3;
+  Trainer u(linear_model(), splits(), c);
+  CHECK(u.batch() == 3);
+  CHECK(u.batches_per_epoch() == 3);
+}
