@@ -102,13 +102,6 @@ class CompiledTensorFunction {
 // std::invalid_argument otherwise. Throws std::runtime_error if LLVM fails.
 CompiledTensorFunction compile_tensors(const ir::Graph& g, const CodegenOptions& opts = {});
 
-// Pays LLVM's one-time costs now, so that a caller can overlap them with other work: its
-// targets, the JIT's creation, and the first run of its optimiser's and code generator's
-// code (paged in from libLLVM), by compiling and dropping a small tensor graph. gradc train
-// runs it while the data loads: the step's compile then takes ~25 ms less (docs/training.md).
-// Thread-safe, as compile_tensors is.
-void warm_up();
-
 // The LLVM version gradc was built with ("19.1.7"), for `gradc --version`.
 std::string llvm_version();
 

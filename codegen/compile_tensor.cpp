@@ -7,7 +7,6 @@
 
 #include "codegen/codegen.h"
 #include "codegen/internal.h"
-#include "ir/builder.h"
 
 namespace gradc::codegen {
 
@@ -94,14 +93,6 @@ void CompiledTensorFunction::run(const double* const* in, double* const* out) co
 }
 void CompiledTensorFunction::run(const float* const* in, float* const* out) const {
   checked(impl_, ir::DType::F32).run(in, out);
-}
-
-void warm_up() {
-  ir::Graph g;
-  ir::Builder b(g, ir::DType::F32);
-  const ir::NodeId x = b.input("x", ir::Shape{{16, 16}}), w = b.input("w", ir::Shape{{16, 16}});
-  g.outputs.push_back({"y", b.unary(ir::Op::Exp, b.matmul(x, w))});
-  compile_tensors(g, {.dtype = ir::DType::F32});
 }
 
 CompiledTensorFunction compile_tensors(const ir::Graph& g, const CodegenOptions& opts) {

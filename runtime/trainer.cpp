@@ -11,6 +11,7 @@
 
 #include "codegen/codegen.h"
 #include "ir/bind_dims.h"
+#include "ir/printer.h"
 #include "passes/pass_manager.h"
 #include "passes/pipelines.h"
 #include "passes/update.h"
@@ -69,6 +70,49 @@ void check_optimizer(const TrainConfig& c) {
   require(o.eps > 0 && std::isfinite(o.eps), "epsilon must be a finite number > 0", o.eps);
 }
 
+// One graph of the model (the step, or the forward alone) compiled for one batch size, with
+// the names of its inputs and outputs; the Trainer binds them to its buffers.
+struct CompiledGraph {
+  codegen::CompiledTensorFunction fn;
+  std::vector<std::string> inputs, outputs;
+  std::string stats;  // passes::format_stats, if asked for
+  double seconds = 0;
+};
+
+codegen::CodegenOptions codegen_options(const TrainConfig& cfg) {
+  codegen::CodegenOptions opts;
+  opts.dtype = ir::DType::F32;
+  opts.opt_level = passes::llvm_opt_level(cfg.opt_level);
+  opts.gemm_f32 = reinterpret_cast<void*>(&gradc_gemm_f32);
+  return opts;
+}
+
+// Thread-safe: reads only the model and the config.
+CompiledGraph compile_graph(const TrainModel& model, const TrainConfig& cfg, int64_t batch, bool step_graph,
+                            bool record_stats) {
+  const Clock::time_point t0 = Clock::now();
+  passes::PipelineSpec spec{cfg.opt_level, step_graph ? cfg.passes : std::vector<std::string>{}, step_graph};
+  passes::PassContext ctx;
+  ctx.optimizer = cfg.optimizer;
+  passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
+  const ir::Graph g = pm.run(ir::bind_dims(model.graph, {{model.batch_dim, batch}}), ctx);
+  CompiledGraph out{codegen::compile_tensors(g, codegen_options(cfg)), {}, {}, {}, 0};
+  if (record_stats) out.stats = passes::format_stats(pm.records(), ctx);
+  for (ir::NodeId id : g.inputs()) out.inputs.push_back(g[id].name);
+  for (const ir::Output& o : g.outputs) out.outputs.push_back(o.name);
+  out.seconds = seconds_since(t0);
+  return out;
+}
+
+// What a step's compile depends on: the model as the program printed it, the batch, and
+// every setting the pipeline reads. A StepAhead serves a Trainer whose key is its own.
+std::string step_key(const TrainModel& model, const TrainConfig& cfg, int64_t batch) {
+  const passes::OptimizerSpec& o = cfg.optimizer;
+  return fmt::format("{}\nbatch {} -O{} passes {} optimizer {} {} {} {} {} {}", ir::print(model.graph), batch,
+                     cfg.opt_level, fmt::join(cfg.passes, ","), o.kind, o.momentum, o.beta1, o.beta2, o.eps,
+                     o.weight_decay);
+}
+
 int64_t argmax_row(const float* row, int64_t n) {
   int64_t best = 0;
   for (int64_t c = 1; c < n; ++c)
@@ -95,6 +139,7 @@ struct Trainer::Impl {
   int epoch = 0;
   int64_t step = 0;
   double compile_seconds = 0;     // before the first step
+  bool used_step_ahead = false;
   double background_seconds = 0;  // compile_in_background's, once joined
   std::string stats;
 
@@ -138,30 +183,22 @@ struct Trainer::Impl {
     return it->second.data();
   }
 
-  codegen::CodegenOptions codegen_options() const {
-    codegen::CodegenOptions opts;
-    opts.dtype = ir::DType::F32;
-    opts.opt_level = passes::llvm_opt_level(cfg.opt_level);
-    opts.gemm_f32 = reinterpret_cast<void*>(&gradc_gemm_f32);
-    return opts;
+  // Binds a compiled graph's inputs and outputs to the trainer's buffers.
+  Compiled wire(CompiledGraph&& g, bool eval) {
+    Compiled c{std::move(g.fn), {}, {}};
+    for (const std::string& name : g.inputs) c.in.push_back(buffer_for(name, eval));
+    for (const std::string& name : g.outputs) c.out.push_back(buffer_for(name, eval));
+    return c;
   }
 
   // Compiles the step (or the forward graph) for this batch size; `seconds` gets the time it took.
   // Runs on the background thread too: it reads the model, the config and the buffers' addresses
   // (which never change once allocated), and writes nothing else (stats only if asked).
   Compiled build(int64_t batch, bool step_graph, bool record_stats, double& seconds) {
-    const Clock::time_point t0 = Clock::now();
-    passes::PipelineSpec spec{cfg.opt_level, step_graph ? cfg.passes : std::vector<std::string>{}, step_graph};
-    passes::PassContext ctx;
-    ctx.optimizer = cfg.optimizer;
-    passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
-    const ir::Graph g = pm.run(bound(batch), ctx);
-    if (record_stats) stats = passes::format_stats(pm.records(), ctx);
-    Compiled c{codegen::compile_tensors(g, codegen_options()), {}, {}};
-    for (ir::NodeId id : g.inputs()) c.in.push_back(buffer_for(g[id].name, !step_graph));
-    for (const ir::Output& o : g.outputs) c.out.push_back(buffer_for(o.name, !step_graph));
-    seconds = seconds_since(t0);
-    return c;
+    CompiledGraph g = compile_graph(model, cfg, batch, step_graph, record_stats);
+    if (record_stats) stats = std::move(g.stats);
+    seconds = g.seconds;
+    return wire(std::move(g), !step_graph);
   }
 
   Compiled& compiled(int64_t batch, bool step_graph) {
@@ -278,7 +315,7 @@ struct Trainer::Impl {
     s->x.resize(static_cast<size_t>(s->batch * model.features));
     s->y.resize(static_cast<size_t>(s->batch));
     gather(data.train, nullptr, s->batch, s->x.data(), s->y.data());
-    s->fn.fn = codegen::compile_tensors(g, codegen_options());
+    s->fn.fn = codegen::compile_tensors(g, codegen_options(cfg));
     for (ir::NodeId id : g.inputs()) {
       const std::string& name = g[id].name;
       s->fn.in.push_back(name == model.images ? s->x.data() : name == model.labels ? s->y.data() : buffer_for(name, false));
@@ -352,7 +389,20 @@ struct Trainer::Impl {
   }
 };
 
-Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cfg)
+struct StepAhead::Impl {
+  std::string key;
+  CompiledGraph graph;
+};
+
+StepAhead::StepAhead() = default;
+StepAhead::StepAhead(const TrainModel& model, const TrainConfig& cfg)
+    : impl_(new Impl{step_key(model, cfg, cfg.batch), compile_graph(model, cfg, cfg.batch, true, true)}) {}
+StepAhead::~StepAhead() = default;
+StepAhead::StepAhead(StepAhead&&) noexcept = default;
+StepAhead& StepAhead::operator=(StepAhead&&) noexcept = default;
+double StepAhead::seconds() const { return impl_ ? impl_->graph.seconds : 0; }
+
+Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cfg, StepAhead ahead)
     : impl_(std::make_unique<Impl>(model, data, std::move(cfg))) {
   Impl& t = *impl_;
   check_data_fits(model, data.train);
@@ -380,7 +430,13 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   if (t.cfg.forward_only) return;  // compiled on demand by test_logits()
   // The first step's graph now; every other size a run needs (the last partial batch, the
   // evaluation's) on a background thread meanwhile.
-  t.compiled(t.cfg.batch, true);
+  if (ahead.impl_ && ahead.impl_->key == step_key(model, t.cfg, t.cfg.batch)) {
+    t.stats = std::move(ahead.impl_->graph.stats);
+    t.steps.emplace(t.cfg.batch, t.wire(std::move(ahead.impl_->graph), false));
+    t.used_step_ahead = true;
+  } else {
+    t.compiled(t.cfg.batch, true);
+  }
   std::vector<std::pair<int64_t, bool>> later;
   if (t.n_train > t.cfg.batch && t.n_train % t.cfg.batch) later.emplace_back(t.n_train % t.cfg.batch, true);
   for (int64_t n : {data.test.n, data.train.n - t.n_train}) {
@@ -446,6 +502,7 @@ double Trainer::learning_rate(int epoch, int64_t step) const { return impl_->lea
 int64_t Trainer::batches_per_epoch() const { return impl_->batches_per_epoch(); }
 int64_t Trainer::batch() const { return impl_->cfg.batch; }
 double Trainer::compile_seconds() const { return impl_->compile_seconds; }
+bool Trainer::used_step_ahead() const { return impl_->used_step_ahead; }
 double Trainer::background_compile_seconds() {
   impl_->join_background();
   return impl_->background_seconds;

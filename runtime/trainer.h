@@ -78,11 +78,32 @@ struct NamedArray {
   std::vector<float>* data;  // owned by the trainer
 };
 
+// The full batch's step compiled before its Trainer exists: it needs the model and the
+// config, not the data, so gradc train compiles it on a thread while the data loads, and the
+// first step starts as soon as the data is in. A Trainer given one uses it if it was compiled
+// from the same model and step settings for the batch size the Trainer needs (not when the
+// training set is smaller than cfg.batch), and compiles afresh otherwise.
+class StepAhead {
+ public:
+  StepAhead();  // none: the Trainer compiles its own
+  StepAhead(const TrainModel& model, const TrainConfig& cfg);
+  ~StepAhead();
+  StepAhead(StepAhead&&) noexcept;
+  StepAhead& operator=(StepAhead&&) noexcept;
+  double seconds() const;  // how long its compile took (0 for none)
+
+ private:
+  friend class Trainer;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class Trainer {
  public:
-  // Draws the params from their initialisers (seed) and compiles the full-batch step and
-  // the evaluation forward. Throws TrainError if the data does not fit the model.
-  Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cfg);
+  // Draws the params from their initialisers (seed) and compiles the full-batch step (or
+  // takes `ahead`'s) and, on a background thread, the evaluation forward. Throws TrainError
+  // if the data does not fit the model. Keeps a reference to `data`, which must outlive it.
+  Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cfg, StepAhead ahead = {});
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
@@ -114,8 +135,10 @@ class Trainer {
   int64_t batch() const;
 
   // Compile time (pipeline + LLVM) spent on the calling thread: the first step's graph at
-  // construction (the time to the first step), plus any size compiled on demand later.
+  // construction (the time to the first step; 0 when it came from a StepAhead), plus any
+  // size compiled on demand later.
   double compile_seconds() const;
+  bool used_step_ahead() const;
   // The graphs compiled on the background thread (the partial last batch's step, the
   // evaluation's forwards); waits for them.
   double background_compile_seconds();

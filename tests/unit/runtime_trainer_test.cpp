@@ -39,8 +39,9 @@ DataSplits splits() {
 }
 
 std::string error_of(const TrainConfig& cfg) {
+  const DataSplits data = splits();
   try {
-    Trainer t(linear_model(), splits(), cfg);
+    Trainer t(linear_model(), data, cfg);
   } catch (const TrainError& e) {
     return e.what();
   }
@@ -75,11 +76,38 @@ TEST_CASE("trainer: a batch larger than the training set is the whole set", "[tr
   TrainConfig c;
   c.batch = 1 << 20;
   c.validation = 0.2;  // 8 of the 10 examples train
-  Trainer t(linear_model(), splits(), c);
+  const DataSplits data = splits();
+  Trainer t(linear_model(), data, c);
   CHECK(t.batch() == 8);
   CHECK(t.batches_per_epoch() == 1);
   c.batch = 3;
-  Trainer u(linear_model(), splits(), c);
+  Trainer u(linear_model(), data, c);
   CHECK(u.batch() == 3);
   CHECK(u.batches_per_epoch() == 3);
+}
+
+TEST_CASE("trainer: a step compiled ahead trains as one compiled in the constructor", "[trainer]") {
+  TrainConfig c;
+  c.batch = 3;
+  c.epochs = 2;
+  const TrainModel m = linear_model();
+  const DataSplits data = splits();
+  const auto params_after = [&](StepAhead ahead, bool expect_used) {
+    Trainer t(m, data, c, std::move(ahead));
+    CHECK(t.used_step_ahead() == expect_used);
+    TrainObserver quiet;
+    t.run(quiet);
+    return *t.state()[0].data;
+  };
+  const std::vector<float> own = params_after({}, false);
+  StepAhead ahead(m, c);
+  CHECK(ahead.seconds() > 0);
+  CHECK(params_after(std::move(ahead), true) == own);
+  // Not for this Trainer (another batch, another optimiser): compiled afresh, same result.
+  TrainConfig other = c;
+  other.batch = 4;
+  CHECK(params_after(StepAhead(m, other), false) == own);
+  other = c;
+  other.optimizer.kind = "adam";
+  CHECK(params_after(StepAhead(m, other), false) == own);
 }

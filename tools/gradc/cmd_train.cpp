@@ -135,19 +135,31 @@ int run_train(TrainOptions o) {
     throw UsageError(fmt::format("--plot {}: the picture's name must end in .svg or .png", o.plot));
   install_interrupt_flag();  // from here on Ctrl-C stops between steps (and saves with --save)
   const Clock::time_point t0 = Clock::now();
-  std::future<void> warm = std::async(std::launch::async, codegen::warm_up);  // while the data loads
+  // The step needs the model and the settings, not the data: it compiles on a thread while
+  // the data loads. If that fails, the Trainer compiles again and reports the error.
+  std::future<runtime::StepAhead> ahead = std::async(std::launch::async, [&] {
+    try {
+      return runtime::StepAhead(model, o.cfg);
+    } catch (const std::exception&) {
+      return runtime::StepAhead();
+    }
+  });
   const runtime::DataSplits data = runtime::load_data(o.data, model.regression);
   fmt::print("data: {} (loaded in {:.2f} s)\n", data.description, seconds_since(t0));
-  warm.get();
-  runtime::Trainer trainer(model, data, o.cfg);
+  const Clock::time_point t1 = Clock::now();
+  runtime::StepAhead step = ahead.get();
+  const double compile_ahead = step.seconds(), waited = seconds_since(t1);
+  runtime::Trainer trainer(model, data, o.cfg, std::move(step));
   set_initial_values(trainer, o.at);
   if (resumed) {
     runtime::restore_checkpoint(*resumed, trainer, model, true);
     fmt::print("resume: {} (after epoch {}, step {})\n", o.resume, resumed->epoch, resumed->step);
   }
   const int64_t batches = trainer.batches_per_epoch();
-  fmt::print("compile: {:.3f} s (step for batch {}{}, {} batch{} an epoch, {} optimiser, lr {})\n",
-             trainer.compile_seconds(), trainer.batch(),
+  const std::string when = trainer.used_step_ahead()
+                               ? fmt::format("{:.3f} s while the data loaded, {:.3f} s after it", compile_ahead, waited)
+                               : fmt::format("{:.3f} s", trainer.compile_seconds());
+  fmt::print("compile: {} (step for batch {}{}, {} batch{} an epoch, {} optimiser, lr {})\n", when, trainer.batch(),
              trainer.batch() < o.cfg.batch ? fmt::format(": all the training examples, fewer than --batch {}", o.cfg.batch) : "",
              batches, batches == 1 ? "" : "es", o.cfg.optimizer.kind, o.cfg.lr);
   std::fflush(stdout);
