@@ -33,7 +33,6 @@
 #include <vector>
 
 #include "bench/train_handwritten.h"
-#include "codegen/codegen.h"
 #include "frontend/frontend.h"
 #include "runtime/dataset.h"
 #include "runtime/gemm.h"

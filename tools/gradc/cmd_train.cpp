@@ -14,7 +14,6 @@
 #include <future>
 #include <optional>
 
-#include "codegen/codegen.h"
 #include "runtime/checkpoint.h"
 #include "runtime/trainer.h"
 #include "tools/gradc/commands.h"
