@@ -87,6 +87,11 @@ codegen::CodegenOptions codegen_options(const TrainConfig& cfg) {
   return opts;
 }
 
+// The model with its batch dim bound to `batch`.
+ir::Graph bound(const TrainModel& model, int64_t batch) {
+  return ir::bind_dims(model.graph, {{model.batch_dim, batch}});
+}
+
 // Thread-safe: reads only the model and the config.
 CompiledGraph compile_graph(const TrainModel& model, const TrainConfig& cfg, int64_t batch, bool step_graph,
                             bool record_stats) {
@@ -95,7 +100,7 @@ CompiledGraph compile_graph(const TrainModel& model, const TrainConfig& cfg, int
   passes::PassContext ctx;
   ctx.optimizer = cfg.optimizer;
   passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
-  const ir::Graph g = pm.run(ir::bind_dims(model.graph, {{model.batch_dim, batch}}), ctx);
+  const ir::Graph g = pm.run(bound(model, batch), ctx);
   CompiledGraph out{codegen::compile_tensors(g, codegen_options(cfg)), {}, {}, {}, 0};
   if (record_stats) out.stats = passes::format_stats(pm.records(), ctx);
   for (ir::NodeId id : g.inputs()) out.inputs.push_back(g[id].name);
@@ -145,10 +150,8 @@ struct Trainer::Impl {
 
   Impl(const TrainModel& m, const DataSplits& d, TrainConfig c) : model(m), data(d), cfg(std::move(c)) {}
 
-  ir::Graph bound(int64_t batch) const { return ir::bind_dims(model.graph, {{model.batch_dim, batch}}); }
-
   void draw_params() {
-    const ir::Graph g = bound(1);
+    const ir::Graph g = bound(model, 1);
     for (const std::string& p : model.params) {
       const ir::NodeId id = g.find_input(p);
       if (g[id].init.empty())

@@ -144,11 +144,12 @@ std::string image_panel(size_t i, const PredictionSample& s, const std::vector<s
   }
   out += "EOD\n";
   const std::string truth = s.true_label >= 0 ? names[static_cast<size_t>(s.true_label)] : "?";
+  const int64_t number = s.index >= 0 ? s.index : static_cast<int64_t>(i + 1);
   out += fmt::format(
       "unset tics\nunset border\nunset key\nunset colorbox\nset size ratio -1\n"
       "set palette gray\nset cbrange [0:1]\nset xrange [-0.5:{}]\nset yrange [{}:-0.5]\n"
       "set title {} tc rgb 'black'\nplot $img{} matrix with image\n",
-      s.cols - 0.5, s.rows - 0.5, gp_string(fmt::format("image {} · true: {}", s.index >= 0 ? s.index : static_cast<int64_t>(i + 1), truth)), i);
+      s.cols - 0.5, s.rows - 0.5, gp_string(fmt::format("image {} · true: {}", number, truth)), i);
   return out;
 }
 
