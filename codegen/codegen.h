@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -33,6 +34,14 @@ struct CodegenOptions {
   // codegen needs no GEMM library. Only the one of `dtype` is used.
   void* gemm_f32 = nullptr;
   void* gemm_f64 = nullptr;
+  // Tensor graphs: 2-D inputs passed by rows. For each, in[i] points to a table of dims[0]
+  // row pointers, each to dims[1] contiguous elements, not to one buffer: a training step
+  // passes its shuffled examples where they lie instead of copying them into a batch. Matmuls
+  // that read the input (or its folded transpose) as their left operand call gemm_rows_f32
+  // (gradc_gemm_rows_f32's signature, runtime/gemm.h) on the table itself; with any other
+  // reader, in f64, or with no gemm_rows_f32, the call first gathers the rows into workspace.
+  std::vector<ir::NodeId> inputs_by_rows = {};
+  void* gemm_rows_f32 = nullptr;
 };
 
 // A compiled graph. Owns its JIT code; moving is cheap, copying is not allowed.

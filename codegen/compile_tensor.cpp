@@ -77,7 +77,7 @@ const CompiledTensorFunction::Impl& checked(const std::unique_ptr<CompiledTensor
 detail::TensorNames fresh_names() {
   static std::atomic<uint64_t> counter{0};
   std::string base = "gradc_tensor_fn" + std::to_string(counter.fetch_add(1));
-  return {base, base + "_gemm"};
+  return {base, base + "_gemm", base + "_gemm_rows"};
 }
 
 void* gemm_for(const CodegenOptions& opts) {
@@ -99,7 +99,8 @@ CompiledTensorFunction compile_tensors(const ir::Graph& g, const CodegenOptions&
   auto ctx = std::make_unique<llvm::LLVMContext>();
   std::unique_ptr<llvm::TargetMachine> tm = detail::host_target_machine();
   const detail::TensorNames names = fresh_names();
-  detail::TensorModule tmod = detail::emit_tensor_module(g, opts.dtype, *ctx, names, *tm);
+  const detail::RowsInputs rows = detail::rows_inputs(opts);
+  detail::TensorModule tmod = detail::emit_tensor_module(g, opts.dtype, *ctx, names, *tm, rows);
   detail::optimize(*tmod.module, *tm, detail::effective_opt_level(g, opts.opt_level));
   if (g.size() > detail::kLargeGraphNodes) detail::mark_large_module(*tmod.module);
   auto impl = std::make_unique<CompiledTensorFunction::Impl>();
@@ -108,8 +109,9 @@ CompiledTensorFunction compile_tensors(const ir::Graph& g, const CodegenOptions&
   impl->dtype = opts.dtype;
   impl->workspace_bytes = tmod.workspace_bytes;
   impl->workspace = allocate(tmod.workspace_bytes);
-  impl->entry = detail::jit_add_with_symbols(std::move(tmod.module), std::move(ctx), names.entry,
-                                             {{names.gemm, gemm_for(opts)}});
+  std::vector<std::pair<std::string, void*>> symbols = {{names.gemm, gemm_for(opts)}};
+  if (rows.gemm_rows) symbols.emplace_back(names.gemm_rows, opts.gemm_rows_f32);
+  impl->entry = detail::jit_add_with_symbols(std::move(tmod.module), std::move(ctx), names.entry, symbols);
   return CompiledTensorFunction(std::move(impl));
 }
 

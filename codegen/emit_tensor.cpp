@@ -362,16 +362,35 @@ void emit_reduce(Emitter& e, B& b, NodeId id) {
 
 // ---- matmul ----
 
-llvm::FunctionCallee gemm_decl(Emitter& e) {
+namespace {
+
+// (trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc); a row table's GEMM takes
+// (row pointers, first column) for (A, lda).
+llvm::FunctionCallee declare_gemm(Emitter& e, const std::string& name) {
   llvm::Type* i32 = llvm::Type::getInt32Ty(e.ctx());
   llvm::Type* i64 = llvm::Type::getInt64Ty(e.ctx());
   llvm::Type* p = llvm::PointerType::getUnqual(e.ctx());
   auto* ft = llvm::FunctionType::get(llvm::Type::getVoidTy(e.ctx()),
                                      {i32, i32, i64, i64, i64, e.t, p, i64, p, i64, e.t, p, i64}, false);
-  llvm::FunctionCallee callee = e.m.getOrInsertFunction(e.gemm, ft);
+  llvm::FunctionCallee callee = e.m.getOrInsertFunction(name, ft);
   llvm::cast<llvm::Function>(callee.getCallee())->setDoesNotThrow();
   return callee;
 }
+
+// op(A)'s rows [row0, row0 + rows) of a row table: from row pointer row0 on, or (trans_a,
+// op(A)'s rows being the table's columns) from column row0 of every row.
+void call_gemm_rows(Emitter& e, B& b, const Gemm2D& g, Value* row0, int64_t rows, Value* alpha, Value* beta,
+                    Value* c) {
+  Value* table = g.ta ? g.a : b.CreateInBoundsGEP(b.getPtrTy(), g.a, row0);
+  b.CreateCall(gemm_rows_decl(e), {b.getInt32(g.ta), b.getInt32(g.tb), b.getInt64(rows), b.getInt64(g.n),
+                                   b.getInt64(g.k), alpha, table, g.ta ? row0 : b.getInt64(0), g.b,
+                                   b.getInt64(g.ldb), beta, c, b.getInt64(g.n)});
+}
+
+}  // namespace
+
+llvm::FunctionCallee gemm_decl(Emitter& e) { return declare_gemm(e, e.gemm); }
+llvm::FunctionCallee gemm_rows_decl(Emitter& e) { return declare_gemm(e, e.gemm_rows); }
 
 // numpy.matmul as in the interpreter: a 1-D left operand is a row, a 1-D right one a
 // column, batch dims broadcast; one GEMM call per batch element, C overwritten (beta 0).
@@ -385,6 +404,12 @@ void emit_matmul(Emitter& e, B& b, NodeId id) {
     trans = e.plan.slots[x].where == Where::Folded;
     return e.ptr[trans ? e.g[x].inputs[0] : x];
   };
+  if (e.g[n.inputs[0]].shape.dims.size() == 2 && e.g[n.inputs[1]].shape.dims.size() == 2) {
+    // 2-D: one call (which also reads an input passed by rows)
+    const Gemm2D g2 = gemm_2d(e, id);
+    return call_gemm(e, b, g2, b.getInt64(0), m, llvm::ConstantFP::get(e.t, 1.0), llvm::ConstantFP::get(e.t, 0.0),
+                     e.ptr[id]);
+  }
   bool ta = false, tb = false;
   Value* pa = operand(0, ta);
   Value* pb = operand(1, tb);
@@ -404,9 +429,12 @@ Gemm2D gemm_2d(Emitter& e, NodeId product) {
   const Node& n = e.g[product];
   Gemm2D g;
   auto operand = [&](size_t i, bool& trans) {
-    const NodeId x = n.inputs[i];
+    NodeId x = n.inputs[i];
     trans = e.plan.slots[x].where == Where::Folded;
-    return e.ptr[trans ? e.g[x].inputs[0] : x];
+    if (trans) x = e.g[x].inputs[0];
+    const Slot& s = e.plan.slots[x];
+    if (i == 0) g.a_rows = s.where == Where::Input && s.by_rows && s.offset == 0;
+    return e.ptr[x];
   };
   g.a = operand(0, g.ta);
   g.b = operand(1, g.tb);
@@ -420,6 +448,7 @@ Gemm2D gemm_2d(Emitter& e, NodeId product) {
 }
 
 void call_gemm(Emitter& e, B& b, const Gemm2D& g, Value* row0, int64_t rows, Value* alpha, Value* beta, Value* c) {
+  if (g.a_rows) return call_gemm_rows(e, b, g, row0, rows, alpha, beta, c);
   // Rows of op(A): rows of A, or columns of a transposed A.
   Value* a = elem(b, e.t, g.a, g.ta ? row0 : b.CreateMul(row0, b.getInt64(g.lda), "", true, true));
   b.CreateCall(gemm_decl(e), {b.getInt32(g.ta), b.getInt32(g.tb), b.getInt64(rows), b.getInt64(g.n), b.getInt64(g.k),
@@ -495,7 +524,14 @@ llvm::Function* begin_entry(Emitter& e, B& b, const std::string& name, std::vect
   for (NodeId id = 0; id < e.g.size(); ++id) {
     const Slot& s = e.plan.slots[id];
     switch (s.where) {
-      case Where::Input: e.ptr[id] = load_ptr(b, f->getArg(0), s.index); break;
+      case Where::Input:
+        e.ptr[id] = load_ptr(b, f->getArg(0), s.index);
+        if (s.by_rows && s.offset != 0) {  // a row table some non-GEMM reader reads: gathered
+          Value* copy = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), f->getArg(2), s.offset);
+          gather_rows(e, b, id, e.ptr[id], copy);
+          e.ptr[id] = copy;
+        }
+        break;
       case Where::Output: e.ptr[id] = outs[s.index]; break;
       case Where::Workspace: e.ptr[id] = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), f->getArg(2), s.offset); break;
       case Where::Alias: e.ptr[id] = e.ptr[s.alias]; break;
@@ -565,7 +601,7 @@ void require_concrete(const ir::Graph& g) {
 }
 
 TensorModule emit_tensor_module(const ir::Graph& g, ir::DType dtype, llvm::LLVMContext& ctx,
-                                const TensorNames& names, const llvm::TargetMachine& tm) {
+                                const TensorNames& names, const llvm::TargetMachine& tm, const RowsInputs& rows) {
   require_concrete(g);
   TensorModule out;
   out.module = std::make_unique<llvm::Module>("gradc", ctx);
@@ -575,7 +611,8 @@ TensorModule emit_tensor_module(const ir::Graph& g, ir::DType dtype, llvm::LLVMC
   const size_t elem = dtype == ir::DType::F32 ? 4 : 8;
   Plan plan = g.kernels.empty() ? make_plan(g, elem) : kernel_plan(g, elem);
   place_aliased_outputs(g, plan, elem);
-  Emitter e{*out.module, g, t, tm, plan, names.gemm, {}};
+  plan_rows_inputs(g, plan, rows.ids, rows.gemm_rows, elem);
+  Emitter e{*out.module, g, t, tm, plan, names.gemm, names.gemm_rows, {}};
   if (g.kernels.empty()) emit_entry(e, names.entry);
   else emit_kernel_entry(e, names.entry);
   out.workspace_bytes = plan.bytes;

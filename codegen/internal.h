@@ -52,13 +52,22 @@ llvm::Type* element_type(llvm::LLVMContext& ctx, ir::DType t);
 struct TensorNames {
   std::string entry;
   std::string gemm;
+  std::string gemm_rows;  // gradc_gemm_rows_f32's signature: matmuls of inputs passed by rows
+};
+// Inputs passed by rows (CodegenOptions::inputs_by_rows); `gemm_rows`: whether the module may
+// call names.gemm_rows, else every such input is gathered.
+struct RowsInputs {
+  std::vector<ir::NodeId> ids;
+  bool gemm_rows = false;
 };
 struct TensorModule {
   std::unique_ptr<llvm::Module> module;
   size_t workspace_bytes = 0;
 };
 TensorModule emit_tensor_module(const ir::Graph& g, ir::DType dtype, llvm::LLVMContext& ctx,
-                                const TensorNames& names, const llvm::TargetMachine& tm);
+                                const TensorNames& names, const llvm::TargetMachine& tm,
+                                const RowsInputs& rows = {});
+RowsInputs rows_inputs(const CodegenOptions& opts);
 bool is_scalar_graph(const ir::Graph& g);
 // Throws std::invalid_argument naming the first node with a symbolic dim or an unbound count.
 void require_concrete(const ir::Graph& g);

@@ -13,14 +13,14 @@ namespace {
 
 // Readable names: the entry points a user would write, f and f_batch.
 const detail::EntryNames kNames{"f", "f_batch"};
-const detail::TensorNames kTensorNames{"f", "gradc_gemm"};
+const detail::TensorNames kTensorNames{"f", "gradc_gemm", "gradc_gemm_rows"};
 
 // The optimised module compile() or, for a graph with tensors, compile_tensors() would JIT.
 std::unique_ptr<llvm::Module> optimised_module(const ir::Graph& g, const CodegenOptions& opts,
                                                llvm::LLVMContext& ctx, llvm::TargetMachine& tm) {
   std::unique_ptr<llvm::Module> m =
       detail::is_scalar_graph(g) ? detail::emit_module(g, opts.dtype, ctx, kNames, tm)
-                                 : detail::emit_tensor_module(g, opts.dtype, ctx, kTensorNames, tm).module;
+                                 : detail::emit_tensor_module(g, opts.dtype, ctx, kTensorNames, tm, detail::rows_inputs(opts)).module;
   detail::optimize(*m, tm, detail::effective_opt_level(g, opts.opt_level));
   return m;
 }

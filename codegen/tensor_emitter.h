@@ -40,6 +40,8 @@ struct Slot {
   NodeId alias = 0;             // Alias: the node whose buffer this is
   size_t scratch = kNoScratch;  // f32 Sum: byte offset of its f64 accumulators
   bool block = false;           // Workspace: one row block of a GEMM's result, not all of it
+  bool by_rows = false;         // Input: in[index] is a table of row pointers; `offset`, if
+                                // not 0, is the workspace copy its rows are gathered into
 };
 
 struct Plan {
@@ -72,7 +74,8 @@ struct Emitter {
   const llvm::TargetMachine& tm;
   const Plan& plan;
   std::string gemm;
-  std::vector<Value*> ptr;  // each live node's buffer, in the entry function
+  std::string gemm_rows;
+  std::vector<Value*> ptr;  // each live node's buffer (a row table: see Slot::by_rows), in the entry
 
   llvm::LLVMContext& ctx() { return m.getContext(); }
   size_t elem_size() const { return t->isFloatTy() ? 4 : 8; }
@@ -92,6 +95,7 @@ void emit_matmul(Emitter& e, B& b, NodeId id);
 // through its trans flag.
 struct Gemm2D {
   bool ta = false, tb = false;
+  bool a_rows = false;  // a is a row table (an input passed by rows), read by gemm_rows
   int64_t m = 0, n = 0, k = 0, lda = 0, ldb = 0;
   Value* a = nullptr;
   Value* b = nullptr;
@@ -100,6 +104,14 @@ Gemm2D gemm_2d(Emitter& e, NodeId product);
 // C (rows × n, ldc = n) = alpha·op(A)[row0 .. row0 + rows)·op(B) + beta·C.
 void call_gemm(Emitter& e, B& b, const Gemm2D& g, Value* row0, int64_t rows, Value* alpha, Value* beta, Value* c);
 void emit_one_hot(Emitter& e, B& b, NodeId id);
+
+// rows_inputs.cpp: marks the inputs passed by rows in the plan, each read by its GEMMs as a
+// table when `direct` and nothing else reads it, else given a workspace copy (Slot::by_rows);
+// gather_rows fills that copy at the start of the entry.
+void plan_rows_inputs(const ir::Graph& g, Plan& p, const std::vector<NodeId>& ids, bool direct, size_t elem);
+void gather_rows(Emitter& e, B& b, NodeId id, Value* table, Value* copy);
+// A row table's declaration: gemm_decl's signature, with (row pointers, first column) for (A, lda).
+llvm::FunctionCallee gemm_rows_decl(Emitter& e);
 
 // The entry `void name(const T* const* in, T* const* out, void* ws)`: begin_entry makes it
 // and sets e.ptr from the plan's slots (outs: the output pointers); end_entry copies the

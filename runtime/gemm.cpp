@@ -45,8 +45,7 @@ extern "C" void gradc_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, i
                                float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == 0) return scale(m, n, beta, c, ldc);
-  const int want = g_threads.load(std::memory_order_relaxed);
-  const int threads = want > 0 ? want : g_omp_default;
+  const int threads = gradc::runtime::gemm_threads();
   if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
   // dnnl_sgemm is row-major already, with BLAS's 'N'/'T' flags and 64-bit dimensions.
   const dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a,
@@ -67,6 +66,11 @@ extern "C" void gradc_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, i
 }
 
 namespace gradc::runtime {
+
+int gemm_threads() {
+  const int want = g_threads.load(std::memory_order_relaxed);
+  return want > 0 ? want : g_omp_default;
+}
 
 void set_gemm_threads(int n) {
   g_threads.store(n > 0 ? n : 0, std::memory_order_relaxed);

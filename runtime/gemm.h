@@ -15,6 +15,14 @@ void gradc_gemm_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, f
 void gradc_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha,
                     const double* a, int64_t lda, const double* b, int64_t ldb, double beta,
                     double* c, int64_t ldc);
+
+// The same product with op(A) read through a table of row pointers, for a matrix whose rows lie
+// apart (a training batch: the shuffled examples where they are stored). trans_a == 0:
+// op(A)[i][p] = a_rows[i][a_col0 + p], m rows; trans_a == 1: op(A)[i][p] = a_rows[p][a_col0 + i],
+// k rows. B, C, alpha, beta as above. runtime/gemm_rows.cpp says which kernels run where.
+void gradc_gemm_rows_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                         const float* const* a_rows, int64_t a_col0, const float* b, int64_t ldb, float beta,
+                         float* c, int64_t ldc);
 }
 
 namespace gradc::runtime {
@@ -22,5 +30,8 @@ namespace gradc::runtime {
 // Threads for later gemm calls, from any thread; n <= 0 restores the library's default (all
 // cores).
 void set_gemm_threads(int n);
+
+// The threads a GEMM call uses now: set_gemm_threads' count, else OMP_NUM_THREADS or all cores.
+int gemm_threads();
 
 }  // namespace gradc::runtime

@@ -79,11 +79,16 @@ struct CompiledGraph {
   double seconds = 0;
 };
 
-codegen::CodegenOptions codegen_options(const TrainConfig& cfg) {
+// `rows_input`: an input the caller passes by rows (a table of pointers to its examples).
+codegen::CodegenOptions codegen_options(const TrainConfig& cfg, ir::NodeId rows_input = ir::kNoNode) {
   codegen::CodegenOptions opts;
   opts.dtype = ir::DType::F32;
   opts.opt_level = passes::llvm_opt_level(cfg.opt_level);
   opts.gemm_f32 = reinterpret_cast<void*>(&gradc_gemm_f32);
+  if (rows_input != ir::kNoNode) {
+    opts.inputs_by_rows = {rows_input};
+    opts.gemm_rows_f32 = reinterpret_cast<void*>(&gradc_gemm_rows_f32);
+  }
   return opts;
 }
 
@@ -101,7 +106,9 @@ CompiledGraph compile_graph(const TrainModel& model, const TrainConfig& cfg, int
   ctx.optimizer = cfg.optimizer;
   passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
   const ir::Graph g = pm.run(bound(model, batch), ctx);
-  CompiledGraph out{codegen::compile_tensors(g, codegen_options(cfg)), {}, {}, {}, 0};
+  // The step reads its shuffled examples where they lie (Trainer::Impl::point_at_batch).
+  const ir::NodeId images = step_graph ? g.find_input(model.images) : ir::kNoNode;
+  CompiledGraph out{codegen::compile_tensors(g, codegen_options(cfg, images)), {}, {}, {}, 0};
   if (record_stats) out.stats = passes::format_stats(pm.records(), ctx);
   for (ir::NodeId id : g.inputs()) out.inputs.push_back(g[id].name);
   for (const ir::Output& o : g.outputs) out.outputs.push_back(o.name);
@@ -135,8 +142,10 @@ struct Trainer::Impl {
   std::map<std::string, std::vector<float>> arrays;  // params and optimiser state
   std::vector<std::string> state_names;              // params, then state, in checkpoint order
   std::map<std::string, std::vector<int64_t>> shapes;
-  // Batch buffers: training and evaluation, sized once.
-  std::vector<float> x, y, logits, eval_x, eval_y, eval_logits;
+  // Batch buffers: training and evaluation, sized once. The step's images are not copied:
+  // x_rows points at each example of the batch where the data set holds it.
+  std::vector<const float*> x_rows;
+  std::vector<float> y, logits, eval_x, eval_y, eval_logits;
   float scalars[3] = {0, 1, 1};  // step.lr, step.bc1, step.bc2
   float loss = 0;
   std::map<int64_t, Compiled> steps, forwards;  // by batch size
@@ -172,7 +181,7 @@ struct Trainer::Impl {
 
   // The buffer an input or output of a compiled graph reads or writes.
   float* buffer_for(const std::string& name, bool eval) {
-    if (name == model.images) return eval ? eval_x.data() : x.data();
+    if (name == model.images && eval) return eval_x.data();
     if (name == model.labels) return eval ? eval_y.data() : y.data();
     if (name == "logits") return eval ? eval_logits.data() : logits.data();
     if (name == "loss") return &loss;
@@ -189,7 +198,8 @@ struct Trainer::Impl {
   // Binds a compiled graph's inputs and outputs to the trainer's buffers.
   Compiled wire(CompiledGraph&& g, bool eval) {
     Compiled c{std::move(g.fn), {}, {}};
-    for (const std::string& name : g.inputs) c.in.push_back(buffer_for(name, eval));
+    for (const std::string& name : g.inputs)
+      c.in.push_back(!eval && name == model.images ? reinterpret_cast<const float*>(x_rows.data()) : buffer_for(name, eval));
     for (const std::string& name : g.outputs) c.out.push_back(buffer_for(name, eval));
     return c;
   }
@@ -256,6 +266,19 @@ struct Trainer::Impl {
       if (i + 1 < count) prefetch(d.images.data() + example(i + 1) * f, f * sizeof(float));
       std::copy_n(d.images.data() + r * f, f, xs + static_cast<size_t>(i) * f);
       ys[i] = model.regression ? d.targets[r] : static_cast<float>(d.labels[r]);
+    }
+  }
+
+  // The step's batch: a pointer to each example's image (read in place by the step's GEMMs)
+  // and a copy of its label. The rows' first cache lines are requested now, so that their
+  // misses overlap rather than queue inside the GEMM.
+  void point_at_batch(const Dataset& d, const int64_t* rows, int64_t count) {
+    const size_t f = static_cast<size_t>(d.features);
+    for (int64_t i = 0; i < count; ++i) {
+      const size_t r = static_cast<size_t>(rows[i]);
+      x_rows[static_cast<size_t>(i)] = d.images.data() + r * f;
+      __builtin_prefetch(x_rows[static_cast<size_t>(i)]);
+      y[static_cast<size_t>(i)] = model.regression ? d.targets[r] : static_cast<float>(d.labels[r]);
     }
   }
 
@@ -371,7 +394,7 @@ struct Trainer::Impl {
       if (obs.stop_requested()) return false;
       const int64_t start = b * cfg.batch, count = std::min(cfg.batch, n_train - start);
       const Compiled& c = compiled(count, true);
-      gather(data.train, order.data() + start, count, x.data(), y.data());
+      point_at_batch(data.train, order.data() + start, count);
       r.lr = learning_rate(epoch, step);
       set_scalars(r.lr, step + 1);
       c.run();
@@ -421,7 +444,7 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   set_gemm_threads(t.cfg.threads);
   const size_t f = static_cast<size_t>(model.features), c = static_cast<size_t>(model.classes);
   const size_t b = static_cast<size_t>(t.cfg.batch), e = static_cast<size_t>(t.cfg.eval_batch);
-  t.x.resize(b * f);
+  t.x_rows.resize(b);
   t.y.resize(b);
   t.logits.resize(b * c);
   t.eval_x.resize(e * f);

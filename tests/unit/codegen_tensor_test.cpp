@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <functional>
@@ -24,6 +25,7 @@
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
 #include "passes/pass_manager.h"
+#include "runtime/gemm.h"
 #include "runtime/interpreter.h"
 
 using namespace gradc;
@@ -57,16 +59,33 @@ std::vector<Tensor> random_inputs(const ir::Graph& g, std::mt19937_64& rng) {
   return at;
 }
 
-// Runs the compiled function on `inputs` (converted to T), outputs widened to double.
+// Runs the compiled function on `inputs` (converted to T), outputs widened to double. The
+// inputs in `by_rows` are passed as row tables (CodegenOptions::inputs_by_rows) over rows
+// stored in reverse order, each 2 columns into a stride of NaN, as a shuffled batch lies.
 template <class T>
 std::vector<Tensor> run_as(const codegen::CompiledTensorFunction& fn, const ir::Graph& g,
-                           const std::vector<Tensor>& inputs) {
-  std::vector<std::vector<T>> in, out;
+                           const std::vector<Tensor>& inputs, const std::vector<NodeId>& by_rows = {}) {
+  std::vector<std::vector<T>> in, out, scattered;
+  std::vector<std::vector<const T*>> tables;
   for (const Tensor& t : inputs) in.emplace_back(t.data.begin(), t.data.end());
   for (const ir::Output& o : g.outputs) out.emplace_back(static_cast<size_t>(count(g[o.id].shape.dims)), T(-777));
   std::vector<const T*> in_ptrs;
   std::vector<T*> out_ptrs;
-  for (auto& v : in) in_ptrs.push_back(v.data());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (std::find(by_rows.begin(), by_rows.end(), g.inputs()[i]) == by_rows.end()) {
+      in_ptrs.push_back(in[i].data());
+      continue;
+    }
+    const int64_t rows = inputs[i].shape[0], cols = inputs[i].shape[1], stride = cols + 5;
+    std::vector<T>& store = scattered.emplace_back(static_cast<size_t>(rows * stride), T(kNaN));
+    std::vector<const T*>& table = tables.emplace_back();
+    for (int64_t r = 0; r < rows; ++r) {
+      T* row = store.data() + (rows - 1 - r) * stride + 2;
+      std::copy_n(in[i].data() + r * cols, cols, row);
+      table.push_back(row);
+    }
+    in_ptrs.push_back(reinterpret_cast<const T*>(table.data()));
+  }
   for (auto& v : out) out_ptrs.push_back(v.data());
   fn.run(in_ptrs.data(), out_ptrs.data());
   std::vector<Tensor> res;
@@ -82,7 +101,8 @@ std::vector<Tensor> run_compiled(const ir::Graph& g, DType t, const std::vector<
   codegen::CompiledTensorFunction fn = codegen::compile_tensors(g, opts);
   REQUIRE(fn.num_inputs() == g.inputs().size());
   REQUIRE(fn.num_outputs() == g.outputs.size());
-  return t == DType::F64 ? run_as<double>(fn, g, inputs) : run_as<float>(fn, g, inputs);
+  return t == DType::F64 ? run_as<double>(fn, g, inputs, opts.inputs_by_rows)
+                         : run_as<float>(fn, g, inputs, opts.inputs_by_rows);
 }
 
 double tolerance(DType t) { return t == DType::F64 ? 1e-12 : 1e-5; }
@@ -124,7 +144,11 @@ void check_graph(const std::string& what, const ir::Graph& g, std::vector<Tensor
   INFO("kernels:\n" << ir::print_kernels(fused));
   REQUIRE_FALSE(fused.kernels.empty());
   CHECK(ir::check_memory_plan(fused, fused.memory).empty());
-  const std::vector<Tensor> got_fused = run_compiled(fused, t, inputs, opts);
+  codegen::CodegenOptions fused_opts = opts;  // the same inputs, found by name in the fused graph
+  for (NodeId& id : fused_opts.inputs_by_rows)
+    for (NodeId f : fused.inputs())
+      if (fused[f].name == g[id].name) id = f;
+  const std::vector<Tensor> got_fused = run_compiled(fused, t, inputs, fused_opts);
   for (size_t k = 0; k < want.size(); ++k)
     check_close(what + " (fused) output " + g.outputs[k].name, got_fused[k], want[k], t, tol_scale);
 }
@@ -533,4 +557,87 @@ TEST_CASE("tensor JIT: emit_llvm shows the tensor module", "[codegen][tensor]") 
   CHECK(ll.find("@gradc_gemm") != std::string::npos);
   CHECK(ll.find("x float>") != std::string::npos);  // the exp loop is vectorised
   CHECK_FALSE(codegen::emit_asm(g, {DType::F32}).empty());
+}
+
+namespace {
+
+std::atomic<int> g_rows_calls{0};
+void counting_gemm_rows(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float* const* a,
+                        int64_t col0, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  ++g_rows_calls;
+  gradc_gemm_rows_f32(ta, tb, m, n, k, alpha, a, col0, b, ldb, beta, c, ldc);
+}
+
+codegen::CodegenOptions by_rows(std::vector<NodeId> ids) {
+  codegen::CodegenOptions opts;
+  opts.inputs_by_rows = std::move(ids);
+  opts.gemm_rows_f32 = reinterpret_cast<void*>(&counting_gemm_rows);
+  return opts;
+}
+
+}  // namespace
+
+TEST_CASE("tensor JIT: an input passed by rows feeds its GEMMs directly", "[codegen][tensor][rows]") {
+  // The training step's two products of the batch, X·W (with bias and ReLU fused after it)
+  // and Xᵀ·dY, read the row table itself, unfused and fused; at batch 300 the fused forward
+  // runs in row blocks (its result is over 256 KiB), each from its own first row pointer.
+  for (auto [sizes, batch] : {std::pair<std::vector<int64_t>, int64_t>{{20, 32, 16, 10}, 8}, {{300, 64, 10}, 33},
+                              {{40, 300, 10}, 300}}) {
+    ir::Graph g = mlp(DType::F32, sizes, batch);
+    std::mt19937_64 rng(5);
+    g_rows_calls = 0;
+    check_graph(fmt::format("mlp {} batch {} by rows", fmt::join(sizes, "-"), batch), g,
+                mlp_inputs(g, rng, sizes.back()), 1, 1, by_rows({g.inputs()[0]}));
+    CHECK(g_rows_calls >= 4);  // forward and dW, in both forms
+  }
+}
+
+TEST_CASE("tensor JIT: an input passed by rows in an accumulating GEMM's row blocks", "[codegen][tensor][rows]") {
+  // SGD's W - Xᵀ·D, fused into one GEMM accumulating into W (beta = 1), then a ReLU: with an
+  // epilogue and a 360 KiB result the call is split into blocks of C's rows, which are columns
+  // of the row table (a_col0).
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  NodeId x = b.input("x", Shape{{8, 300}}), d = b.input("d", Shape{{8, 300}}), w = b.input("w", Shape{{300, 300}});
+  g.outputs = {{"w'", b.unary(Op::Relu, b.sub(w, b.matmul(b.transpose(x), d)))}};
+  g_rows_calls = 0;
+  check_graph("W - x.T @ d by rows", g, {}, 4, 1, by_rows({x}));
+  CHECK(g_rows_calls >= 3);  // unfused: one call; fused: two blocks or more
+}
+
+TEST_CASE("tensor JIT: an input passed by rows that other nodes read is gathered first", "[codegen][tensor][rows]") {
+  auto build = [](DType t, bool as_output) {
+    ir::Graph g;
+    ir::Builder b(g, t);
+    NodeId x = b.input("x", Shape{{7, 5}}), w = b.input("w", Shape{{5, 3}}), v = b.input("v", Shape{{7, 4}});
+    NodeId y = b.add(b.matmul(x, w), b.sum(b.mul(x, x)));  // x read elementwise too
+    g.outputs = {{"y", y}, {"xt_v", b.matmul(b.transpose(x), v)}};
+    if (as_output) g.outputs.push_back({"x", x});
+    return g;
+  };
+  for (DType t : {DType::F32, DType::F64})
+    for (bool as_output : {false, true}) {
+      const ir::Graph g = build(t, as_output);
+      g_rows_calls = 0;
+      check_graph(fmt::format("gathered, {}{}", ir::dtype_name(t), as_output ? ", x an output" : ""), g, {}, 2, 1,
+                  by_rows({g.inputs()[0]}));
+      CHECK(g_rows_calls == 0);
+    }
+  // f32 GEMM readers only, but no gemm_rows_f32 given: gathered, still correct.
+  ir::Graph g = mlp(DType::F32, {12, 8, 3}, 5);
+  std::mt19937_64 rng(9);
+  codegen::CodegenOptions opts;
+  opts.inputs_by_rows = {g.inputs()[0]};
+  check_graph("mlp by rows without gemm_rows_f32", g, mlp_inputs(g, rng, 3), 1, 1, opts);
+}
+
+TEST_CASE("tensor JIT: only a 2-D input can be passed by rows", "[codegen][tensor][rows]") {
+  ir::Graph g;
+  ir::Builder b(g, DType::F32);
+  NodeId v = b.input("v", Shape{{4}});
+  NodeId m = b.input("m", Shape{{4, 4}});
+  NodeId y = b.matmul(m, v);
+  g.outputs = {{"y", y}};
+  for (NodeId bad : {v, y})
+    CHECK_THROWS_WITH(codegen::compile_tensors(g, by_rows({bad})), Catch::Contains("must be a 2-D input"));
 }

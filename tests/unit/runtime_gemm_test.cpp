@@ -113,3 +113,66 @@ TEST_CASE("gemm with 1 and 2 threads gives the same result", "[runtime][gemm]") 
     check<double>(1, 0, {256, 128, 64}, 1, 0);
   }
 }
+
+namespace {
+
+// gradc_gemm_rows_f32 against the naive loop: A's rows stored apart in a shuffled order, each
+// behind `col0` columns of NaN that must never be read, and the product checked element by
+// element. Sizes cover every tile remainder (m mod 6, n mod 16), k = 1 and the MLP's shapes.
+void check_rows(int ta, int tb, Case s, float alpha, float beta) {
+  INFO("trans_a " << ta << " trans_b " << tb << " m " << s.m << " n " << s.n << " k " << s.k << " alpha "
+                  << alpha << " beta " << beta);
+  const int64_t rows_a = ta ? s.k : s.m, cols_a = ta ? s.m : s.k, col0 = 3, stride = cols_a + col0 + 1;
+  const int64_t rows_b = tb ? s.n : s.k, cols_b = tb ? s.k : s.n;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> store(size_t(rows_a * stride), nan), b(size_t(rows_b * cols_b)), c(size_t(s.m * s.n));
+  std::vector<const float*> rows(static_cast<size_t>(rows_a));
+  for (int64_t r = 0; r < rows_a; ++r) {
+    const int64_t slot = (r * 7 + 3) % rows_a;  // rows_a is never a multiple of 7 below
+    rows[size_t(r)] = store.data() + slot * stride;
+    for (int64_t p = 0; p < cols_a; ++p) store[size_t(slot * stride + col0 + p)] = dist(rng);
+  }
+  for (float& x : b) x = dist(rng);
+  for (float& x : c) x = beta == 0 ? nan : dist(rng);
+  const std::vector<float> c0 = c;
+
+  gradc_gemm_rows_f32(ta, tb, s.m, s.n, s.k, alpha, rows.data(), col0, b.data(), cols_b, beta, c.data(), s.n);
+
+  const double eps = std::numeric_limits<float>::epsilon();
+  for (int64_t i = 0; i < s.m; ++i)
+    for (int64_t j = 0; j < s.n; ++j) {
+      double ref = 0, mag = 0;
+      for (int64_t p = 0; p < s.k; ++p) {
+        const double x = ta ? rows[size_t(p)][col0 + i] : rows[size_t(i)][col0 + p];
+        const double y = tb ? b[size_t(j * cols_b + p)] : b[size_t(p * cols_b + j)];
+        ref += x * y;
+        mag += std::abs(x * y);
+      }
+      const double old = c0[size_t(i * s.n + j)];
+      ref = double(alpha) * ref + (beta == 0 ? 0.0 : double(beta) * old);
+      mag = std::abs(double(alpha)) * mag + (beta == 0 ? 0.0 : std::abs(double(beta) * old));
+      const double got = c[size_t(i * s.n + j)];
+      INFO("C[" << i << "," << j << "] = " << got << ", expected " << ref);
+      REQUIRE(std::abs(got - ref) <= 4 * eps * double(s.k + 2) * mag + 1e-30);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("gemm by rows matches a naive loop for all trans, tile remainders and threads", "[runtime][gemm]") {
+  const Case sizes[] = {{1, 1, 1},   {5, 15, 1},  {6, 16, 2},   {13, 33, 9}, {64, 10, 65},
+                        {65, 17, 64}, {11, 100, 3}, {200, 40, 30}, {4, 6, 0}};
+  for (int threads : {1, 2})
+    for (int ta : {0, 1})
+      for (int tb : {0, 1})
+        for (Case s : sizes) {
+          gradc::runtime::set_gemm_threads(threads);
+          check_rows(ta, tb, s, 1, 0);       // C overwritten: NaN in C never read
+          check_rows(ta, tb, s, -0.5f, 1);   // the SGD update: W -= lr·Xᵀ·dY
+          check_rows(ta, tb, s, 2, 0.25f);
+          check_rows(ta, tb, s, 0, 0.5f);    // alpha == 0: only beta·C
+        }
+  gradc::runtime::set_gemm_threads(0);
+}
