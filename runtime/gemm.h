@@ -34,4 +34,8 @@ void set_gemm_threads(int n);
 // The threads a GEMM call uses now: set_gemm_threads' count, else OMP_NUM_THREADS or all cores.
 int gemm_threads();
 
+// Whether gradc_gemm_rows_f32 reads the rows in place on this CPU (its own AVX2 kernels) rather
+// than gathering them first, which a caller can do as well once for several products.
+bool gemm_rows_in_place();
+
 }  // namespace gradc::runtime

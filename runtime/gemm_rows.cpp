@@ -219,3 +219,5 @@ extern "C" void gradc_gemm_rows_f32(int trans_a, int trans_b, int64_t m, int64_t
     return gather_then_gemm(trans_b, m, n, k, alpha, a, b, ldb, beta, c, ldc);
   own_gemm(trans_b, m, n, k, alpha, a, b, ldb, beta, c, ldc, gradc::runtime::gemm_threads());
 }
+
+bool gradc::runtime::gemm_rows_in_place() { return use_own_kernels(); }

@@ -106,8 +106,9 @@ CompiledGraph compile_graph(const TrainModel& model, const TrainConfig& cfg, int
   ctx.optimizer = cfg.optimizer;
   passes::PassManager pm(step_graph ? passes::step_pipeline(spec) : passes::build_pipeline(spec));
   const ir::Graph g = pm.run(bound(model, batch), ctx);
-  // The step reads its shuffled examples where they lie (Trainer::Impl::point_at_batch).
-  const ir::NodeId images = step_graph ? g.find_input(model.images) : ir::kNoNode;
+  // The step reads its shuffled examples where they lie (Trainer::Impl::point_at_batch) where
+  // gradc_gemm_rows_f32 reads rows in place; elsewhere one gather per step beats one per GEMM.
+  const ir::NodeId images = step_graph && gemm_rows_in_place() ? g.find_input(model.images) : ir::kNoNode;
   CompiledGraph out{codegen::compile_tensors(g, codegen_options(cfg, images)), {}, {}, {}, 0};
   if (record_stats) out.stats = passes::format_stats(pm.records(), ctx);
   for (ir::NodeId id : g.inputs()) out.inputs.push_back(g[id].name);
@@ -142,10 +143,11 @@ struct Trainer::Impl {
   std::map<std::string, std::vector<float>> arrays;  // params and optimiser state
   std::vector<std::string> state_names;              // params, then state, in checkpoint order
   std::map<std::string, std::vector<int64_t>> shapes;
-  // Batch buffers: training and evaluation, sized once. The step's images are not copied:
-  // x_rows points at each example of the batch where the data set holds it.
+  // Batch buffers: training and evaluation, sized once. Where the step reads its images by
+  // rows, they are not copied: x_rows points at each example where the data set holds it.
+  const bool by_rows = gemm_rows_in_place();
   std::vector<const float*> x_rows;
-  std::vector<float> y, logits, eval_x, eval_y, eval_logits;
+  std::vector<float> x, y, logits, eval_x, eval_y, eval_logits;
   float scalars[3] = {0, 1, 1};  // step.lr, step.bc1, step.bc2
   float loss = 0;
   std::map<int64_t, Compiled> steps, forwards;  // by batch size
@@ -181,7 +183,7 @@ struct Trainer::Impl {
 
   // The buffer an input or output of a compiled graph reads or writes.
   float* buffer_for(const std::string& name, bool eval) {
-    if (name == model.images && eval) return eval_x.data();
+    if (name == model.images) return eval ? eval_x.data() : x.data();
     if (name == model.labels) return eval ? eval_y.data() : y.data();
     if (name == "logits") return eval ? eval_logits.data() : logits.data();
     if (name == "loss") return &loss;
@@ -199,7 +201,8 @@ struct Trainer::Impl {
   Compiled wire(CompiledGraph&& g, bool eval) {
     Compiled c{std::move(g.fn), {}, {}};
     for (const std::string& name : g.inputs)
-      c.in.push_back(!eval && name == model.images ? reinterpret_cast<const float*>(x_rows.data()) : buffer_for(name, eval));
+      c.in.push_back(!eval && by_rows && name == model.images ? reinterpret_cast<const float*>(x_rows.data())
+                                                              : buffer_for(name, eval));
     for (const std::string& name : g.outputs) c.out.push_back(buffer_for(name, eval));
     return c;
   }
@@ -394,7 +397,8 @@ struct Trainer::Impl {
       if (obs.stop_requested()) return false;
       const int64_t start = b * cfg.batch, count = std::min(cfg.batch, n_train - start);
       const Compiled& c = compiled(count, true);
-      point_at_batch(data.train, order.data() + start, count);
+      if (by_rows) point_at_batch(data.train, order.data() + start, count);
+      else gather(data.train, order.data() + start, count, x.data(), y.data());
       r.lr = learning_rate(epoch, step);
       set_scalars(r.lr, step + 1);
       c.run();
@@ -444,7 +448,8 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   set_gemm_threads(t.cfg.threads);
   const size_t f = static_cast<size_t>(model.features), c = static_cast<size_t>(model.classes);
   const size_t b = static_cast<size_t>(t.cfg.batch), e = static_cast<size_t>(t.cfg.eval_batch);
-  t.x_rows.resize(b);
+  if (t.by_rows) t.x_rows.resize(b);
+  else t.x.resize(b * f);
   t.y.resize(b);
   t.logits.resize(b * c);
   t.eval_x.resize(e * f);
