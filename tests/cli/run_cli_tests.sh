@@ -394,6 +394,8 @@ expect_error train-weight-decay-inf 2 "--weight-decay: inf is not a finite numbe
   train "$TMP/lin.grad" --data "$TMP/tiny" --weight-decay inf
 expect_error train-validation-nan 2 "--validation: nan is not a number in [0, 0.99]" \
   train "$TMP/lin.grad" --data "$TMP/tiny" --validation nan
+expect_error train-seed-negative 2 "--seed: -1 is not a whole number >= 0" train "$TMP/lin.grad" --data "$TMP/tiny" --seed -1
+expect_error grad-seed-negative 2 "--seed: -5 is not a whole number >= 0" grad "$ROOT/examples/seed.grad" --seed -5
 expect_error step-momentum-negative 2 "--momentum: -0.5 is not a number in [0, 1)" \
   emit "$TMP/lin.grad" --step --optimizer momentum --momentum -0.5 --emit ir
 # A batch larger than the data set is the data set: one step an epoch, buffers for 100 examples.

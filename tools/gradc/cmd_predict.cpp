@@ -101,7 +101,7 @@ void register_predict(CLI::App& app, Action& run) {
   cmd->add_option("--load", o.load, "The checkpoint whose params to use (gradc train --save)")->required();
   cmd->add_option("--data", o.data, "fashion-mnist, mnist, or a directory (docs/data.md): its test split")->required();
   cmd->add_option("--show", o.show, "How many test images")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--seed", o.seed, "Which test images (drawn by this seed)")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Which test images (drawn by this seed)")->capture_default_str()->check(seed_number());
   cmd->add_option("--out", o.out, "Draw each image beside its probabilities (.png or .svg)");
   cmd->add_flag("--json", o.json, "Print JSON instead of the table");
   cmd->footer("\nExample:\n  gradc predict examples/mlp.grad --load ckpt.npz --data fashion-mnist --show 3 --out probs.png");

@@ -220,7 +220,9 @@ void register_train(CLI::App& app, Action& run) {
                   "constant; step (x0.1 every epochs/3 epochs); cosine (per step, from --lr to 0)")
       ->capture_default_str()
       ->check(CLI::IsMember({"constant", "step", "cosine"}));
-  cmd->add_option("--seed", o.cfg.seed, "Seed of the initialisers and the shuffles")->capture_default_str();
+  cmd->add_option("--seed", o.cfg.seed, "Seed of the initialisers and the shuffles")
+      ->capture_default_str()
+      ->check(seed_number());
   cmd->add_option("--threads", o.cfg.threads, "GEMM threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--validation", o.cfg.validation,
                   "Hold out this fraction of the training set (its last examples) and report on it each epoch")

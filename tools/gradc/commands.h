@@ -41,6 +41,8 @@ Differentiation step_differentiation(const StepArgs& args, const Differentiation
 // A number in [lo, hi] ([lo, hi) if hi_open), NaN never: CLI::Range lets NaN through, since
 // every comparison with it is false. hi = inf with hi_open: any finite number >= lo.
 CLI::Validator number_in(double lo, double hi, bool hi_open = false);
+// A seed: a whole number >= 0 (CLI11 would read "-1" into an unsigned by wrapping it).
+CLI::Validator seed_number();
 
 // --at and --dim: the data a program runs on.
 struct DataArgs {

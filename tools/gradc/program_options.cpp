@@ -40,7 +40,8 @@ void add_data_options(CLI::App& cmd, DataArgs& args, const std::string& at_help)
                      : at_help);
   cmd.add_option("--seed", args.seed,
                  "Seed for params given no --at value, which start from their initialiser (he(), ...)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(seed_number());
   cmd.add_option("--dim", args.dims, "Size of a symbolic dimension, NAME=N (e.g. --dim B=64); "
                                      "dims are otherwise taken from the --at values' shapes");
 }
@@ -55,6 +56,16 @@ CLI::Validator number_in(double lo, double hi, bool hi_open) {
         return ok ? std::string() : fmt::format("{} is not {}", text, range);
       },
       range);
+}
+
+CLI::Validator seed_number() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        uint64_t v = 0;
+        const bool ok = !text.empty() && text[0] != '-' && CLI::detail::lexical_cast(text, v);
+        return ok ? std::string() : fmt::format("{} is not a whole number >= 0", text);
+      },
+      "a whole number >= 0");
 }
 
 void add_step_options(CLI::App& cmd, StepArgs& args) {
