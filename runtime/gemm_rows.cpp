@@ -154,10 +154,12 @@ float* scratch(std::vector<float>& v, int64_t n) {
   return v.data() + ((32 - reinterpret_cast<uintptr_t>(v.data()) % 32) % 32) / sizeof(float);
 }
 
+// `threads` is unused where OpenMP is not compiled in (clang's fuzz build: docs/fuzzing.md).
+
 // op(A) by rows (X·W): each thread takes whole panels of B, packs one at a time (k×16 floats,
 // L2-sized) and runs every row tile against it; A's rows are read once per panel.
 void by_panels(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const RowsA& a, const float* b,
-               int64_t ldb, float beta, float* c, int64_t ldc, int threads) {
+               int64_t ldb, float beta, float* c, int64_t ldc, [[maybe_unused]] int threads) {
   const int64_t panels = (n + kNR - 1) / kNR;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
@@ -176,7 +178,7 @@ void by_panels(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const 
 // packing it twice costs less than a barrier), then takes row tiles of C, packs each tile's A
 // (k×6, L1) and runs it against every panel.
 void by_row_tiles(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const RowsA& a, const float* b,
-                  int64_t ldb, float beta, float* c, int64_t ldc, int threads) {
+                  int64_t ldb, float beta, float* c, int64_t ldc, [[maybe_unused]] int threads) {
   const int64_t panels = (n + kNR - 1) / kNR, tiles = (m + kMR - 1) / kMR;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
