@@ -399,17 +399,15 @@ void emit_matmul(Emitter& e, B& b, NodeId id) {
   const ir::MatmulLayout l = ir::matmul_layout(e.g[n.inputs[0]].shape.dims, e.g[n.inputs[1]].shape.dims);
   const int64_t m = l.m, k = l.k, nn = l.n;
   // A folded transpose: read its operand with the trans flag (rows and columns swapped).
+  if (e.g[n.inputs[0]].shape.dims.size() == 2 && e.g[n.inputs[1]].shape.dims.size() == 2)
+    // 2-D: one call (which also reads an input passed by rows)
+    return call_gemm(e, b, gemm_2d(e, id), b.getInt64(0), m, llvm::ConstantFP::get(e.t, 1.0),
+                     llvm::ConstantFP::get(e.t, 0.0), e.ptr[id]);
   auto operand = [&](size_t i, bool& trans) {
     const NodeId x = n.inputs[i];
     trans = e.plan.slots[x].where == Where::Folded;
     return e.ptr[trans ? e.g[x].inputs[0] : x];
   };
-  if (e.g[n.inputs[0]].shape.dims.size() == 2 && e.g[n.inputs[1]].shape.dims.size() == 2) {
-    // 2-D: one call (which also reads an input passed by rows)
-    const Gemm2D g2 = gemm_2d(e, id);
-    return call_gemm(e, b, g2, b.getInt64(0), m, llvm::ConstantFP::get(e.t, 1.0), llvm::ConstantFP::get(e.t, 0.0),
-                     e.ptr[id]);
-  }
   bool ta = false, tb = false;
   Value* pa = operand(0, ta);
   Value* pb = operand(1, tb);
@@ -428,16 +426,16 @@ void emit_matmul(Emitter& e, B& b, NodeId id) {
 Gemm2D gemm_2d(Emitter& e, NodeId product) {
   const Node& n = e.g[product];
   Gemm2D g;
-  auto operand = [&](size_t i, bool& trans) {
-    NodeId x = n.inputs[i];
+  auto operand = [&](size_t i, bool& trans) {  // the node whose buffer the GEMM reads
+    const NodeId x = n.inputs[i];
     trans = e.plan.slots[x].where == Where::Folded;
-    if (trans) x = e.g[x].inputs[0];
-    const Slot& s = e.plan.slots[x];
-    if (i == 0) g.a_rows = s.where == Where::Input && s.by_rows && s.offset == 0;
-    return e.ptr[x];
+    return trans ? e.g[x].inputs[0] : x;
   };
-  g.a = operand(0, g.ta);
-  g.b = operand(1, g.tb);
+  const NodeId a = operand(0, g.ta), b = operand(1, g.tb);
+  const Slot& sa = e.plan.slots[a];
+  g.a_rows = sa.where == Where::Input && sa.by_rows && sa.offset == 0;
+  g.a = e.ptr[a];
+  g.b = e.ptr[b];
   const Dims& da = e.g[n.inputs[0]].shape.dims;
   g.m = da[0];
   g.k = da[1];

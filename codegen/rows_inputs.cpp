@@ -37,8 +37,8 @@ std::vector<bool> read_by_gemms_only(const ir::Graph& g, const Plan& p, const st
     }
   }
   for (const ir::Output& o : g.outputs) {  // an output copied from the input reads its buffer
-    if (o.id < g.size() && rows[o.id]) ok[o.id] = false;
-    if (o.id < g.size() && transpose_of[o.id] != ir::kNoNode) ok[transpose_of[o.id]] = false;
+    if (rows[o.id]) ok[o.id] = false;
+    if (transpose_of[o.id] != ir::kNoNode) ok[transpose_of[o.id]] = false;
   }
   return ok;
 }

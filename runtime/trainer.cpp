@@ -77,6 +77,7 @@ struct CompiledGraph {
   std::vector<std::string> inputs, outputs;
   std::string stats;  // passes::format_stats, if asked for
   double seconds = 0;
+  bool images_by_rows = false;  // the images input takes a table of row pointers
 };
 
 // `rows_input`: an input the caller passes by rows (a table of pointers to its examples).
@@ -109,7 +110,7 @@ CompiledGraph compile_graph(const TrainModel& model, const TrainConfig& cfg, int
   // The step reads its shuffled examples where they lie (Trainer::Impl::point_at_batch) where
   // gradc_gemm_rows_f32 reads rows in place; elsewhere one gather per step beats one per GEMM.
   const ir::NodeId images = step_graph && gemm_rows_in_place() ? g.find_input(model.images) : ir::kNoNode;
-  CompiledGraph out{codegen::compile_tensors(g, codegen_options(cfg, images)), {}, {}, {}, 0};
+  CompiledGraph out{codegen::compile_tensors(g, codegen_options(cfg, images)), {}, {}, {}, 0, images != ir::kNoNode};
   if (record_stats) out.stats = passes::format_stats(pm.records(), ctx);
   for (ir::NodeId id : g.inputs()) out.inputs.push_back(g[id].name);
   for (const ir::Output& o : g.outputs) out.outputs.push_back(o.name);
@@ -201,7 +202,7 @@ struct Trainer::Impl {
   Compiled wire(CompiledGraph&& g, bool eval) {
     Compiled c{std::move(g.fn), {}, {}};
     for (const std::string& name : g.inputs)
-      c.in.push_back(!eval && by_rows && name == model.images ? reinterpret_cast<const float*>(x_rows.data())
+      c.in.push_back(g.images_by_rows && name == model.images ? reinterpret_cast<const float*>(x_rows.data())
                                                               : buffer_for(name, eval));
     for (const std::string& name : g.outputs) c.out.push_back(buffer_for(name, eval));
     return c;
@@ -257,6 +258,11 @@ struct Trainer::Impl {
     }
   }
 
+  // Example r's label (as a float, the step's label input) or regression target.
+  float target_of(const Dataset& d, size_t r) const {
+    return model.regression ? d.targets[r] : static_cast<float>(d.labels[r]);
+  }
+
   // Copies the batch's rows. Shuffled rows are scattered through the data set (fashion-mnist:
   // 188 MB of floats), so each comes from memory: the next row's cache lines are requested
   // while this one is copied, and the two rows' misses overlap instead of queueing
@@ -268,7 +274,7 @@ struct Trainer::Impl {
       const size_t r = example(i);
       if (i + 1 < count) prefetch(d.images.data() + example(i + 1) * f, f * sizeof(float));
       std::copy_n(d.images.data() + r * f, f, xs + static_cast<size_t>(i) * f);
-      ys[i] = model.regression ? d.targets[r] : static_cast<float>(d.labels[r]);
+      ys[i] = target_of(d, r);
     }
   }
 
@@ -281,7 +287,7 @@ struct Trainer::Impl {
       const size_t r = static_cast<size_t>(rows[i]);
       x_rows[static_cast<size_t>(i)] = d.images.data() + r * f;
       __builtin_prefetch(x_rows[static_cast<size_t>(i)]);
-      y[static_cast<size_t>(i)] = model.regression ? d.targets[r] : static_cast<float>(d.labels[r]);
+      y[static_cast<size_t>(i)] = target_of(d, r);
     }
   }
 
