@@ -116,12 +116,18 @@ TEST_CASE("gemm with 1 and 2 threads gives the same result", "[runtime][gemm]") 
 
 namespace {
 
+// How check_rows fills A and B: dense; sparse (many exact zeros, in the patterns of a batch
+// of images: whole depths, whole tiles and scattered elements, which the kernels skip); or
+// sparse with ±inf and NaN in B where A is zero (0·inf is NaN: nothing may be skipped there).
+enum class Fill { dense, sparse, sparse_inf };
+
 // gradc_gemm_rows_f32 against the naive loop: A's rows stored apart in a shuffled order, each
 // behind `col0` columns of NaN that must never be read, and the product checked element by
-// element. Sizes cover every tile remainder (m mod 6, n mod 16), k = 1 and the MLP's shapes.
-void check_rows(int ta, int tb, Case s, float alpha, float beta) {
+// element (NaN where the loop gives NaN). Sizes cover every tile remainder (m mod 6, n mod 16),
+// k = 1 and the MLP's shapes.
+void check_rows(int ta, int tb, Case s, float alpha, float beta, Fill fill = Fill::dense) {
   INFO("trans_a " << ta << " trans_b " << tb << " m " << s.m << " n " << s.n << " k " << s.k << " alpha "
-                  << alpha << " beta " << beta);
+                  << alpha << " beta " << beta << " fill " << static_cast<int>(fill));
   const int64_t rows_a = ta ? s.k : s.m, cols_a = ta ? s.m : s.k, col0 = 3, stride = cols_a + col0 + 1;
   const int64_t rows_b = tb ? s.n : s.k, cols_b = tb ? s.k : s.n;
   std::mt19937 rng(11);
@@ -132,9 +138,14 @@ void check_rows(int ta, int tb, Case s, float alpha, float beta) {
   for (int64_t r = 0; r < rows_a; ++r) {
     const int64_t slot = (r * 7 + 3) % rows_a;  // rows_a is never a multiple of 7 below
     rows[size_t(r)] = store.data() + slot * stride;
-    for (int64_t p = 0; p < cols_a; ++p) store[size_t(slot * stride + col0 + p)] = dist(rng);
+    for (int64_t p = 0; p < cols_a; ++p) {
+      const bool zero = fill != Fill::dense && (r % 4 == 1 || (p / 6) % 3 == 0 || p % 5 == 2 || rng() % 3 == 0);
+      store[size_t(slot * stride + col0 + p)] = zero ? 0.0f : dist(rng);
+    }
   }
   for (float& x : b) x = dist(rng);
+  if (fill == Fill::sparse_inf)
+    for (size_t i = 0; i < b.size(); i += 7) b[i] = i % 3 == 0 ? nan : (i % 2 ? 1 : -1) * std::numeric_limits<float>::infinity();
   for (float& x : c) x = beta == 0 ? nan : dist(rng);
   const std::vector<float> c0 = c;
 
@@ -155,6 +166,10 @@ void check_rows(int ta, int tb, Case s, float alpha, float beta) {
       mag = std::abs(double(alpha)) * mag + (beta == 0 ? 0.0 : std::abs(double(beta) * old));
       const double got = c[size_t(i * s.n + j)];
       INFO("C[" << i << "," << j << "] = " << got << ", expected " << ref);
+      if (!std::isfinite(ref)) {
+        REQUIRE((std::isnan(ref) ? std::isnan(got) : got == ref));
+        continue;
+      }
       REQUIRE(std::abs(got - ref) <= 4 * eps * double(s.k + 2) * mag + 1e-30);
     }
 }
@@ -163,7 +178,8 @@ void check_rows(int ta, int tb, Case s, float alpha, float beta) {
 
 TEST_CASE("gemm by rows matches a naive loop for all trans, tile remainders and threads", "[runtime][gemm]") {
   const Case sizes[] = {{1, 1, 1},   {5, 15, 1},  {6, 16, 2},   {13, 33, 9}, {64, 10, 65},
-                        {65, 17, 64}, {11, 100, 3}, {200, 40, 30}, {4, 6, 0}};
+                        {65, 17, 64}, {11, 100, 3}, {200, 40, 30}, {4, 6, 0},
+                        {50, 64, 7},  {97, 48, 20}};  // whole 16-column panels: Xᵀ·dY onto C
   for (int threads : {1, 2})
     for (int ta : {0, 1})
       for (int tb : {0, 1})
@@ -173,6 +189,11 @@ TEST_CASE("gemm by rows matches a naive loop for all trans, tile remainders and 
           check_rows(ta, tb, s, -0.5f, 1);   // the SGD update: W -= lr·Xᵀ·dY
           check_rows(ta, tb, s, 2, 0.25f);
           check_rows(ta, tb, s, 0, 0.5f);    // alpha == 0: only beta·C
+          for (Fill fill : {Fill::sparse, Fill::sparse_inf}) {
+            check_rows(ta, tb, s, 1, 0, fill);
+            check_rows(ta, tb, s, -0.5f, 1, fill);
+            check_rows(ta, tb, s, 2, 0.25f, fill);
+          }
         }
   gradc::runtime::set_gemm_threads(0);
 }
