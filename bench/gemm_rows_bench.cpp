@@ -5,20 +5,25 @@
 //                   gradc's compiled step does (codegen's inputs passed by rows).
 // The products: the forward X·W1 (batch×256×784) and the SGD update W1 -= lr·Xᵀ·dY
 // (784×256×batch, beta = 1). X's rows are drawn at random from 60000 rows of 784 floats
-// (188 MB, fashion-mnist's training images), a fresh draw per repetition, so that they come
-// from memory as in an epoch. The two ways run in turn, repetition by repetition (a shared
-// machine's speed drifts); printed: the median microseconds of each and the median of the
-// per-repetition ratios.
+// (188 MB, as fashion-mnist's training images), a fresh draw per repetition, so that they come
+// from memory as in an epoch. Two sets of rows: uniform random numbers in [0, 1) (dense: no
+// zero for the kernels to skip), and fashion-mnist's own images when Debian's
+// dataset-fashion-mnist is installed (half of their pixels are 0: docs/gemm.md, "Skipping
+// zeros"). The two ways run in turn, repetition by repetition (a shared machine's speed
+// drifts); printed: the median microseconds of each and the median of the per-repetition
+// ratios.
 //
-// Usage: gradc_gemm_rows_bench [--reps N]   (batch 64 and 256, 1 and 2 threads)
+// Usage: gradc_gemm_rows_bench [--reps N]   (batch 64 and 256, 1 and 2 threads, each data set)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "runtime/dataset.h"
 #include "runtime/gemm.h"
 
 namespace {
@@ -50,7 +55,7 @@ void gather(const Data& d, int64_t b, float* out) {
   }
 }
 
-void run(Data& d, int64_t b, int threads, int reps, std::mt19937_64& rng) {
+void run(Data& d, const char* data_name, int64_t b, int threads, int reps, std::mt19937_64& rng) {
   gradc::runtime::set_gemm_threads(threads);
   d.rows.resize(static_cast<size_t>(b));
   d.batch.resize(static_cast<size_t>(b * kIn));
@@ -84,7 +89,7 @@ void run(Data& d, int64_t b, int threads, int reps, std::mt19937_64& rng) {
   }
   const char* what[2] = {"forward X·W1 ", "update W1 -= Xᵀ·dY"};
   for (int i = 0; i < 2; ++i)
-    std::printf("| %ld | %d | %s | %.0f µs | %.0f µs | %.3f |\n", static_cast<long>(b), threads, what[i],
+    std::printf("| %s | %ld | %d | %s | %.0f µs | %.0f µs | %.3f |\n", data_name, static_cast<long>(b), threads, what[i],
                 median(t_gather[i]), median(t_rows[i]), median(ratio[i]));
 }
 
@@ -96,15 +101,25 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(1);
   std::uniform_real_distribution<float> u(0, 1);
   Data d;
-  d.images.resize(static_cast<size_t>(kRows * kIn));
-  for (float& x : d.images) x = u(rng);
   d.w.resize(static_cast<size_t>(kIn * kOut));
   for (float& x : d.w) x = u(rng) - 0.5f;
   d.dy.resize(static_cast<size_t>(256 * kOut));
   for (float& x : d.dy) x = (u(rng) - 0.5f) * 1e-2f;
-  std::printf("| batch | threads | product | gather + sgemm | by rows | by rows ÷ gather + sgemm |\n");
-  std::printf("|---|---|---|---|---|---|\n");
-  for (int threads : {1, 2})
-    for (int64_t b : {64, 256}) run(d, b, threads, reps, rng);
+  std::printf("| rows | batch | threads | product | gather + sgemm | by rows | by rows ÷ gather + sgemm |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
+  const auto all = [&](const char* name) {
+    for (int threads : {1, 2})
+      for (int64_t b : {64, 256}) run(d, name, b, threads, reps, rng);
+  };
+  d.images.resize(static_cast<size_t>(kRows * kIn));
+  for (float& x : d.images) x = u(rng);
+  all("uniform");
+  try {
+    d.images = gradc::runtime::load_data("fashion-mnist").train.images;
+  } catch (const std::exception& e) {
+    std::printf("(fashion-mnist not measured: %s)\n", e.what());
+    return 0;
+  }
+  all("fashion-mnist");
   return 0;
 }
