@@ -19,7 +19,8 @@ void gradc_gemm_f64(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, d
 // The same product with op(A) read through a table of row pointers, for a matrix whose rows lie
 // apart (a training batch: the shuffled examples where they are stored). trans_a == 0:
 // op(A)[i][p] = a_rows[i][a_col0 + p], m rows; trans_a == 1: op(A)[i][p] = a_rows[p][a_col0 + i],
-// k rows. B, C, alpha, beta as above. runtime/gemm_rows.cpp says which kernels run where.
+// k rows. B, C, alpha, beta as above. runtime/gemm_rows.cpp says which kernels run where; its
+// own skip the depths where a tile of op(A) is all zero, which changes no value (docs/gemm.md).
 void gradc_gemm_rows_f32(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                          const float* const* a_rows, int64_t a_col0, const float* b, int64_t ldb, float beta,
                          float* c, int64_t ldc);

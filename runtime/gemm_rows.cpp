@@ -3,8 +3,9 @@
 // into a batch (docs/gemm.md, "A read by rows").
 //
 // On an AVX2 CPU without AVX-512 it runs its own kernels: B packed into 16-column panels, a 6×16
-// register tile, A's elements broadcast straight from the rows. Elsewhere (AVX-512, where
-// oneDNN's wider kernels win, or no AVX2) it gathers op(A) into a dense buffer and calls
+// register tile, A's elements broadcast straight from the rows, and the depths where a tile of
+// op(A) is all zero skipped (below, "Skipping zeros"). Elsewhere (AVX-512, where oneDNN's
+// wider kernels win, or no AVX2) it gathers op(A) into a dense buffer and calls
 // gradc_gemm_f32. Both are deterministic for a given thread count.
 #include <algorithm>
 #include <cstdint>
