@@ -87,8 +87,8 @@ GRADC_AVX2 bool pack_panel(int trans_b, const float* b, int64_t ldb, int64_t n, 
   return finite && _mm256_movemask_ps(bad) == 0;
 }
 
-// Whether op(A)'s rows i0..i0+mr−1 (A by rows) are all zero at depths p..p+7: bit j set where
-// some row is not zero at p + j (NaN counts as not zero).
+// Which of depths p..p+7 live in op(A)'s rows i0..i0+mr−1 (A by rows): bit j is set where some
+// row is not zero at p + j (NaN counts as not zero).
 GRADC_AVX2 inline unsigned live_bits(const RowsA& a, int64_t i0, int64_t mr, int64_t p) {
   __m256 any = _mm256_setzero_ps();
   for (int64_t r = 0; r < mr; ++r)

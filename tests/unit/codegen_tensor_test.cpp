@@ -581,15 +581,24 @@ TEST_CASE("tensor JIT: an input passed by rows feeds its GEMMs directly", "[code
   // The training step's two products of the batch, X·W (with bias and ReLU fused after it)
   // and Xᵀ·dY, read the row table itself, unfused and fused; at batch 300 the fused forward
   // runs in row blocks (its result is over 256 KiB), each from its own first row pointer.
-  for (auto [sizes, batch] : {std::pair<std::vector<int64_t>, int64_t>{{20, 32, 16, 10}, 8}, {{300, 64, 10}, 33},
-                              {{40, 300, 10}, 300}}) {
-    ir::Graph g = mlp(DType::F32, sizes, batch);
-    std::mt19937_64 rng(5);
-    g_rows_calls = 0;
-    check_graph(fmt::format("mlp {} batch {} by rows", fmt::join(sizes, "-"), batch), g,
-                mlp_inputs(g, rng, sizes.back()), 1, 1, by_rows({g.inputs()[0]}));
-    CHECK(g_rows_calls >= 4);  // forward and dW, in both forms
-  }
+  // Sparse: X zero in whole columns and scattered elements, as images are (the kernels skip
+  // the depths where a tile is all zero).
+  for (bool sparse : {false, true})
+    for (auto [sizes, batch] : {std::pair<std::vector<int64_t>, int64_t>{{20, 32, 16, 10}, 8}, {{300, 64, 10}, 33},
+                                {{40, 300, 10}, 300}}) {
+      ir::Graph g = mlp(DType::F32, sizes, batch);
+      std::mt19937_64 rng(5);
+      std::vector<Tensor> at = mlp_inputs(g, rng, sizes.back());
+      if (sparse)
+        for (size_t i = 0; i < at[0].data.size(); ++i) {
+          const size_t col = i % static_cast<size_t>(sizes[0]), row = i / static_cast<size_t>(sizes[0]);
+          if (col % 3 == 0 || col < 8 || (row + col) % 4 == 0) at[0].data[i] = 0;
+        }
+      g_rows_calls = 0;
+      check_graph(fmt::format("mlp {} batch {} by rows{}", fmt::join(sizes, "-"), batch, sparse ? ", sparse" : ""), g,
+                  at, 1, 1, by_rows({g.inputs()[0]}));
+      CHECK(g_rows_calls >= 4);  // forward and dW, in both forms
+    }
 }
 
 TEST_CASE("tensor JIT: an input passed by rows in an accumulating GEMM's row blocks", "[codegen][tensor][rows]") {
