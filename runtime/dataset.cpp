@@ -230,15 +230,19 @@ void check_labels(const Dataset& d, int64_t classes) {
 
 // The largest label of either split plus one, so the model has an output for every class.
 int64_t inferred_classes(const Dataset& train, const Dataset& test) {
-  int64_t largest = *std::ranges::max_element(train.labels);
-  if (!test.labels.empty()) largest = std::max<int64_t>(largest, *std::ranges::max_element(test.labels));
+  int64_t largest = 0;
+  for (const Dataset* d : {&train, &test})
+    if (!d->labels.empty()) largest = std::max<int64_t>(largest, *std::ranges::max_element(d->labels));
   return std::min(largest + 1, kMaxClasses);  // beyond: check_labels says which label is wrong
 }
 
-DataSplits finish_splits(Dataset train, Dataset test, int64_t classes,
-                         std::vector<std::string> names, const std::string& origin) {
-  if (train.n == 0) fail(train.images_file, "no training examples");
-  if (test.image_shape != train.image_shape)
+// The splits read (train empty for Splits::test_only), checked against each other and labelled.
+DataSplits finish_splits(Dataset train, Dataset test, int64_t classes, std::vector<std::string> names,
+                         const std::string& origin, Splits splits = Splits::both) {
+  const bool test_only = splits == Splits::test_only;
+  if (test_only && test.n == 0) fail(test.images_file, "no test examples");
+  if (!test_only && train.n == 0) fail(train.images_file, "no training examples");
+  if (!test_only && test.image_shape != train.image_shape)
     fail(test.images_file, fmt::format("test examples are {}, but training examples ({}) are {}",
                                        shape_text(test.image_shape), train.images_file,
                                        shape_text(train.image_shape)));
@@ -249,18 +253,20 @@ DataSplits finish_splits(Dataset train, Dataset test, int64_t classes,
   if (names.empty())
     for (int64_t c = 0; c < classes; ++c) names.push_back(std::to_string(c));
   DataSplits s;
-  s.description = fmt::format("{}: {} training and {} test examples of {}, {} classes", origin,
-                              train.n, test.n, shape_text(train.image_shape), classes);
+  s.description = test_only ? fmt::format("{}: {} test examples of {}, {} classes", origin, test.n,
+                                          shape_text(test.image_shape), classes)
+                            : fmt::format("{}: {} training and {} test examples of {}, {} classes", origin,
+                                          train.n, test.n, shape_text(train.image_shape), classes);
   s.train = std::move(train);
   s.test = std::move(test);
   s.class_names = std::move(names);
   return s;
 }
 
-DataSplits load_known_idx_set(const std::string& name, const char* dir, const std::string& how) {
+DataSplits load_known_idx_set(const std::string& name, const char* dir, const std::string& how, Splits splits) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) fail(name, fmt::format("not installed (no {}): {}", dir, how));
-  DataSplits s = load_idx_dir(dir, 10);
+  DataSplits s = load_idx_dir(dir, 10, splits);
   s.description = name + " (" + s.description + ")";
   if (name == "fashion-mnist") s.class_names = kFashionMnistClasses;
   return s;
@@ -349,60 +355,66 @@ Dataset parse_csv(std::string_view text, const std::string& name, bool targets) 
   return d;
 }
 
-DataSplits load_idx_dir(const std::string& dir, int64_t classes) {
+DataSplits load_idx_dir(const std::string& dir, int64_t classes, Splits splits) {
   const fs::path p(dir);
+  const bool train = splits == Splits::both;
   // Labels first: they are small, and a missing one is found before 47 MB of images are read.
-  const std::string train_y = find_idx_file(p, "train-labels-idx1-ubyte");
-  const std::string train_x = find_idx_file(p, "train-images-idx3-ubyte");
+  const std::string train_y = train ? find_idx_file(p, "train-labels-idx1-ubyte") : "";
+  const std::string train_x = train ? find_idx_file(p, "train-images-idx3-ubyte") : "";
   const std::string test_y = find_idx_file(p, "t10k-labels-idx1-ubyte");
   const std::string test_x = find_idx_file(p, "t10k-images-idx3-ubyte");
-  return finish_splits(idx_split(train_x, train_y), idx_split(test_x, test_y), classes, {},
-                       dir);
+  return finish_splits(train ? idx_split(train_x, train_y) : Dataset{}, idx_split(test_x, test_y), classes, {},
+                       dir, splits);
 }
 
-DataSplits load_npy_dir(const std::string& dir, int64_t classes) {
+DataSplits load_npy_dir(const std::string& dir, int64_t classes, Splits splits) {
   const fs::path p(dir);
+  const bool train = splits == Splits::both;
   for (const char* f : {"train_x.npy", "train_y.npy", "test_x.npy", "test_y.npy"})
-    if (!any_exists(p, {f}))
+    if ((train || std::string_view(f).starts_with("test")) && !any_exists(p, {f}))
       fail(dir, fmt::format("missing file {}: a .npy data set is train_x.npy, train_y.npy, "
                             "test_x.npy and test_y.npy", f));
-  return finish_splits(npy_split((p / "train_x.npy").string(), (p / "train_y.npy").string()),
-                       npy_split((p / "test_x.npy").string(), (p / "test_y.npy").string()),
-                       classes, {}, dir);
+  return finish_splits(train ? npy_split((p / "train_x.npy").string(), (p / "train_y.npy").string()) : Dataset{},
+                       npy_split((p / "test_x.npy").string(), (p / "test_y.npy").string()), classes, {}, dir,
+                       splits);
 }
 
-DataSplits load_csv_dir(const std::string& dir, int64_t classes) {
+DataSplits load_csv_dir(const std::string& dir, int64_t classes, Splits splits) {
   const fs::path p(dir);
-  Dataset splits[2];
-  for (int i = 0; i < 2; ++i) {
+  Dataset parts[2];
+  for (int i = splits == Splits::both ? 0 : 1; i < 2; ++i) {
     const std::string file = (p / (i == 0 ? "train.csv" : "test.csv")).string();
     if (!any_exists(p, {i == 0 ? "train.csv" : "test.csv"}))
       fail(dir, "missing file: a CSV data set is train.csv and test.csv");
-    splits[i] = parse_csv(read_maybe_gzip(file, kMaxCsvBytes), file);
+    parts[i] = parse_csv(read_maybe_gzip(file, kMaxCsvBytes), file);
   }
-  return finish_splits(std::move(splits[0]), std::move(splits[1]), classes, {}, dir);
+  return finish_splits(std::move(parts[0]), std::move(parts[1]), classes, {}, dir, splits);
 }
 
-DataSplits load_data(const std::string& source, bool targets) {
+DataSplits load_data(const std::string& source, bool targets, Splits splits) {
   if (targets) return load_regression_dir(source);
   if (source == "fashion-mnist")
     return load_known_idx_set(source, kFashionMnistDir,
-                              "install it with `apt-get install dataset-fashion-mnist`");
+                              "install it with `apt-get install dataset-fashion-mnist`", splits);
   if (source == "mnist")
     return load_known_idx_set(
         source, kMnistDir,
         "Debian 12 has no MNIST package; download its four IDX .gz files (e.g. from "
         "https://ossci-datasets.s3.amazonaws.com/mnist/) into a directory and give that "
-        "directory, or use fashion-mnist");
+        "directory, or use fashion-mnist",
+        splits);
   std::error_code ec;
   if (!fs::is_directory(source, ec))
     fail(source, "unknown data source: not 'fashion-mnist' or 'mnist', and not a directory");
   const fs::path p(source);
-  if (any_exists(p, {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte",
-                     "train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte"}))
-    return load_idx_dir(source);
-  if (any_exists(p, {"train_x.npy", "train_y.npy"})) return load_npy_dir(source);
-  if (any_exists(p, {"train.csv"})) return load_csv_dir(source);
+  // Recognised by either split's files: a set for gradc predict may hold only its test split.
+  if (any_exists(p, {"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-labels-idx1-ubyte.gz",
+                     "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte",
+                     "t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte"}))
+    return load_idx_dir(source, 0, splits);
+  if (any_exists(p, {"train_x.npy", "train_y.npy", "test_x.npy", "test_y.npy"}))
+    return load_npy_dir(source, 0, splits);
+  if (any_exists(p, {"train.csv", "test.csv"})) return load_csv_dir(source, 0, splits);
   fail(source, "no data set found: looked for IDX files (train-images-idx3-ubyte[.gz], "
                "train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], "
                "t10k-labels-idx1-ubyte[.gz]), .npy files (train_x.npy, train_y.npy, test_x.npy, "

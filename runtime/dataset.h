@@ -45,19 +45,24 @@ inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mni
 // Where a Debian package of MNIST would put them (none exists in Debian 12).
 inline constexpr const char* kMnistDir = "/usr/share/datasets/mnist";
 
+// Which splits a loader reads: both, or only the test split (gradc predict: the training split,
+// six times larger in fashion-mnist, is neither read nor required; `train` stays empty).
+enum class Splits { both, test_only };
+
 // `source` is "fashion-mnist", "mnist", or a directory holding one of: the four IDX files
 // (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte,
 // t10k-labels-idx1-ubyte, each plain or with .gz), train_x.npy / train_y.npy / test_x.npy /
 // test_y.npy, or train.csv / test.csv. Throws DataError.
 // `targets`: read the label column (CSV) or train_y/test_y (.npy, any number type) as
 // regression targets instead of class labels; IDX sets and the named ones hold classes only.
-DataSplits load_data(const std::string& source, bool targets = false);
+// Regression data is always read whole (`splits` applies to class labels).
+DataSplits load_data(const std::string& source, bool targets = false, Splits splits = Splits::both);
 
 // The loaders load_data dispatches to. `classes` 0 infers the count from the labels (the
-// largest of either split plus one, at most 65536).
-DataSplits load_idx_dir(const std::string& dir, int64_t classes = 0);
-DataSplits load_npy_dir(const std::string& dir, int64_t classes = 0);
-DataSplits load_csv_dir(const std::string& dir, int64_t classes = 0);
+// largest of the splits read plus one, at most 65536).
+DataSplits load_idx_dir(const std::string& dir, int64_t classes = 0, Splits splits = Splits::both);
+DataSplits load_npy_dir(const std::string& dir, int64_t classes = 0, Splits splits = Splits::both);
+DataSplits load_csv_dir(const std::string& dir, int64_t classes = 0, Splits splits = Splits::both);
 
 // One CSV file: a row per example, one column the label (the column headed `label` if the
 // first row is a header, else the first column), the others the features, used as they are.

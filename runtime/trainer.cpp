@@ -431,8 +431,14 @@ struct StepAhead::Impl {
 };
 
 StepAhead::StepAhead() = default;
+// A forward_only config's graph is the forward for eval_batch examples; its key says so.
+std::string ahead_key(const TrainModel& model, const TrainConfig& cfg) {
+  return cfg.forward_only ? "forward\n" + step_key(model, cfg, cfg.eval_batch) : step_key(model, cfg, cfg.batch);
+}
+
 StepAhead::StepAhead(const TrainModel& model, const TrainConfig& cfg)
-    : impl_(new Impl{step_key(model, cfg, cfg.batch), compile_graph(model, cfg, cfg.batch, true, true)}) {}
+    : impl_(new Impl{ahead_key(model, cfg), cfg.forward_only ? compile_graph(model, cfg, cfg.eval_batch, false, false)
+                                                             : compile_graph(model, cfg, cfg.batch, true, true)}) {}
 StepAhead::~StepAhead() = default;
 StepAhead::StepAhead(StepAhead&&) noexcept = default;
 StepAhead& StepAhead::operator=(StepAhead&&) noexcept = default;
@@ -441,15 +447,17 @@ double StepAhead::seconds() const { return impl_ ? impl_->graph.seconds : 0; }
 Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cfg, StepAhead ahead)
     : impl_(std::make_unique<Impl>(model, data, std::move(cfg))) {
   Impl& t = *impl_;
-  check_data_fits(model, data.train);
+  // gradc predict reads only the test split (Splits::test_only): no training split to check.
+  const bool test_only = t.cfg.forward_only && data.train.n == 0;
+  if (!test_only) check_data_fits(model, data.train);
   check_data_fits(model, data.test);
   if (t.cfg.batch < 1) throw TrainError("the batch size must be at least 1");
   if (!(t.cfg.validation >= 0 && t.cfg.validation < 1)) throw TrainError("the validation fraction must be in [0, 1)");
   t.n_train = data.train.n - static_cast<int64_t>(std::llround(t.cfg.validation * static_cast<double>(data.train.n)));
-  if (t.n_train < 1) throw TrainError(fmt::format("no training examples left ({} in all)", data.train.n));
+  if (t.n_train < 1 && !test_only) throw TrainError(fmt::format("no training examples left ({} in all)", data.train.n));
   // A batch larger than the training set is the whole set: buffers for more would be wasted
   // (--batch 1048576 would zero 3 GiB for fashion-mnist's 60000 examples).
-  t.cfg.batch = std::min(t.cfg.batch, t.n_train);
+  t.cfg.batch = std::max<int64_t>(1, std::min(t.cfg.batch, t.n_train));
   check_optimizer(t.cfg);
   set_gemm_threads(t.cfg.threads);
   const size_t f = static_cast<size_t>(model.features), c = static_cast<size_t>(model.classes);
@@ -464,10 +472,16 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   t.order.resize(static_cast<size_t>(t.n_train));
   t.order_scratch.resize(e);
   t.draw_params();
-  if (t.cfg.forward_only) return;  // compiled on demand by test_logits()
+  if (t.cfg.forward_only) {  // the forward: `ahead`'s, or compiled on demand by test_logits()
+    if (ahead.impl_ && ahead.impl_->key == ahead_key(model, t.cfg)) {
+      t.forwards.emplace(t.cfg.eval_batch, t.wire(std::move(ahead.impl_->graph), true));
+      t.used_step_ahead = true;
+    }
+    return;
+  }
   // The first step's graph now; every other size a run needs (the last partial batch, the
   // evaluation's) on a background thread meanwhile.
-  if (ahead.impl_ && ahead.impl_->key == step_key(model, t.cfg, t.cfg.batch)) {
+  if (ahead.impl_ && ahead.impl_->key == ahead_key(model, t.cfg)) {
     t.stats = std::move(ahead.impl_->graph.stats);
     t.steps.emplace(t.cfg.batch, t.wire(std::move(ahead.impl_->graph), false));
     t.used_step_ahead = true;

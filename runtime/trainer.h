@@ -37,7 +37,8 @@ struct TrainConfig {
   int threads = 1;                    // GEMM threads
   double validation = 0;              // fraction of the training set held out (its last examples)
   int64_t eval_batch = 1000;          // examples per compiled forward call when evaluating
-  bool forward_only = false;          // compile no step (gradc predict): test_logits() only
+  bool forward_only = false;          // compile no step (gradc predict): test_logits() only; the
+                                      // data may hold only its test split (Splits::test_only)
 };
 
 struct Metrics {
@@ -82,7 +83,8 @@ struct NamedArray {
 // config, not the data, so gradc train compiles it on a thread while the data loads, and the
 // first step starts as soon as the data is in. A Trainer given one uses it if it was compiled
 // from the same model and step settings for the batch size the Trainer needs (not when the
-// training set is smaller than cfg.batch), and compiles afresh otherwise.
+// training set is smaller than cfg.batch), and compiles afresh otherwise. For a forward_only
+// config (gradc predict) it is the forward for cfg.eval_batch examples, used alike.
 class StepAhead {
  public:
   StepAhead();  // none: the Trainer compiles its own

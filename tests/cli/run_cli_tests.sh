@@ -546,6 +546,15 @@ assert all(abs(sum(x["probabilities"])-1)<1e-9 and 0<=x["index"]<40 for x in s)'
 expect_error predict-other-model 1 "does not fit the model" predict "$TMP/deep.grad" --load "$TMP/straight.npz" --data "$TMP/tiny"
 expect_error predict-no-load 2 "--load is required" predict "$TMP/lin.grad" --data "$TMP/tiny"
 expect_error predict-bad-out 2 "must end in .png or .svg" "${PR[@]}" --out "$TMP/p.gif"
+# predict reads the test split alone: a directory without train.csv predicts the same; test
+# labels that stop short of the last class still name every logit's class.
+mkdir -p "$TMP/tiny-test" "$TMP/tiny-01"
+cp "$TMP/tiny/test.csv" "$TMP/tiny-test/"
+run predict-test-only 0 predict "$TMP/lin.grad" --load "$TMP/straight.npz" --data "$TMP/tiny-test" --show 3 --seed 1 &&
+  { cmp -s "$TMP/out" "$TMP/pred1" && ok || bad predict-test-only "$(diff "$TMP/pred1" "$TMP/out")"; }
+grep -v '^2,' "$TMP/tiny/test.csv" >"$TMP/tiny-01/test.csv"
+run predict-fewer-labels 0 predict "$TMP/lin.grad" --load "$TMP/straight.npz" --data "$TMP/tiny-01" --show 2 &&
+  { grep -q '^2 ' "$TMP/out" && [ "$(grep -c ' %' "$TMP/out")" = 3 ] && ok || bad predict-fewer-labels "$(cat "$TMP/out")"; }
 # The step, printed (golden: tests/golden/step/; GRADC_UPDATE_GOLDEN=1 rewrites it).
 for opt in sgd adam; do
   f="$ROOT/tests/golden/step/mlp.$opt.ir"

@@ -338,6 +338,43 @@ TEST_CASE("data: CSV sets with a label column, header or not, plain or gzipped",
   CHECK_THAT(error_with_train("1,2,3\n"), StartsWith(dir / "test.csv") && Contains("bad gz stream"));
 }
 
+TEST_CASE("data: the test split alone (gradc predict), from IDX, .npy and CSV sets without a training split",
+          "[data]") {
+  const SmallSet train{5, 3, 4, 3}, test{2, 3, 4, 3};
+  TempDir idx;
+  write_idx_set(idx, train, test, true);
+  for (const char* f : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"}) fs::remove(idx / f);
+  CHECK_THAT(error_of([&] { load_data(idx.path.string()); }), Contains("train-labels-idx1-ubyte"));
+  DataSplits s = load_data(idx.path.string(), false, Splits::test_only);
+  check_matches(s.test, test);
+  CHECK(s.train.n == 0);
+  CHECK(s.test.classes == 2);  // inferred from the test labels alone (0 and 1): pass `classes` to be sure
+  CHECK_THAT(s.description, Contains(": 2 test examples of 3×4, 2 classes"));
+  CHECK(load_idx_dir(idx.path.string(), 7, Splits::test_only).test.classes == 7);
+
+  TempDir npy;
+  write_npy(npy / "test_x.npy", make_npy({1, 2}, std::vector<double>{0.25, 8}));
+  write_npy(npy / "test_y.npy", make_npy({1}, std::vector<int64_t>{3}));
+  CHECK_THAT(error_of([&] { load_data(npy.path.string()); }), Contains("missing file train_x.npy"));
+  s = load_data(npy.path.string(), false, Splits::test_only);
+  CHECK((s.test.images == std::vector<float>{0.25f, 8.0f} && s.test.labels == std::vector<int32_t>{3}));
+  CHECK((s.train.n == 0 && s.test.classes == 4));
+
+  TempDir csv;
+  write_file(csv / "test.csv", "4,2,5\n0,1,1\n");
+  CHECK_THAT(error_of([&] { load_data(csv.path.string()); }), Contains("missing file"));
+  s = load_data(csv.path.string(), false, Splits::test_only);
+  CHECK((s.test.n == 2 && s.test.labels == std::vector<int32_t>{4, 0} && s.train.n == 0));
+  write_file(csv / "test.csv", "");
+  CHECK_THAT(error_of([&] { load_data(csv.path.string(), false, Splits::test_only); }), Contains("no test examples"));
+  // With both splits present, test_only still reads the test split alone.
+  TempDir both;
+  write_idx_set(both, train, test, false);
+  s = load_data(both.path.string(), false, Splits::test_only);
+  check_matches(s.test, test);
+  CHECK(s.train.images.empty());
+}
+
 TEST_CASE("data: Debian's fashion-mnist loads whole and exact", "[data]") {
   if (!fs::exists(kFashionMnistDir)) {
     WARN("dataset-fashion-mnist not installed: the real-data check is skipped");

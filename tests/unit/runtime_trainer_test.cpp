@@ -86,6 +86,32 @@ TEST_CASE("trainer: a batch larger than the training set is the whole set", "[tr
   CHECK(u.batches_per_epoch() == 3);
 }
 
+TEST_CASE("trainer: forward only (gradc predict), on the test split alone, with its forward compiled ahead",
+          "[trainer]") {
+  const TrainModel m = linear_model();
+  DataSplits data = splits();
+  TrainConfig c;
+  c.forward_only = true;
+  c.eval_batch = 2;
+  const std::vector<int64_t> rows = {1, 0};
+  Trainer whole(m, data, c);
+  CHECK_FALSE(whole.used_step_ahead());
+  const std::vector<float> want = whole.test_logits(rows);
+  data.train = {};  // Splits::test_only: no training split
+  for (bool ahead : {false, true}) {
+    Trainer t(m, data, c, ahead ? StepAhead(m, c) : StepAhead());
+    CHECK(t.used_step_ahead() == ahead);
+    CHECK(t.test_logits(rows) == want);
+  }
+  TrainConfig other = c;  // compiled ahead for another count: compiled afresh, same logits
+  other.eval_batch = 3;
+  Trainer t(m, data, c, StepAhead(m, other));
+  CHECK_FALSE(t.used_step_ahead());
+  CHECK(t.test_logits(rows) == want);
+  c.forward_only = false;  // training needs the training split
+  CHECK_THROWS_WITH(Trainer(m, data, c), Catch::Contains("features per example"));
+}
+
 TEST_CASE("trainer: a step compiled ahead trains as one compiled in the constructor", "[trainer]") {
   TrainConfig c;
   c.batch = 3;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <memory>
 #include <random>
 
@@ -61,14 +62,25 @@ int run_predict(const PredictOptions& o) {
     throw runtime::TrainError("gradc predict shows class probabilities, and this model is a regression (no "
                               "integer labels, no logits); evaluate it with gradc eval --at");
   const runtime::Checkpoint ckpt = runtime::read_checkpoint(o.load);
-  const runtime::DataSplits data = runtime::load_data(o.data);
-  if (data.test.n < 1) throw runtime::TrainError(fmt::format("{}: no test examples", o.data));
-  const int64_t count = std::min(o.show, data.test.n);
   runtime::TrainConfig cfg;
   cfg.forward_only = true;
-  cfg.eval_batch = std::max<int64_t>(count, 1);
+  cfg.eval_batch = std::max<int64_t>(o.show, 1);
   cfg.optimizer.kind = "sgd";  // no state: only the params are read
-  runtime::Trainer trainer(model, data, cfg);
+  // The forward compiles on a thread while the data loads (as gradc train's step does); if
+  // that fails, the Trainer compiles again and reports the error.
+  std::future<runtime::StepAhead> ahead = std::async(std::launch::async, [&model, cfg] {  // cfg: a copy
+    try {
+      return runtime::StepAhead(model, cfg);
+    } catch (const std::exception&) {
+      return runtime::StepAhead();
+    }
+  });
+  // Only the test split: the training split is six times larger in fashion-mnist, and unused.
+  const runtime::DataSplits data = runtime::load_data(o.data, false, runtime::Splits::test_only);
+  if (data.test.n < 1) throw runtime::TrainError(fmt::format("{}: no test examples", o.data));
+  const int64_t count = std::min(o.show, data.test.n);
+  cfg.eval_batch = std::max<int64_t>(count, 1);  // fewer test examples than --show: compiled afresh
+  runtime::Trainer trainer(model, data, cfg, ahead.get());
   runtime::restore_checkpoint(ckpt, trainer, model, false);
   const std::vector<int64_t> rows = chosen_examples(data.test.n, count, o.seed);
   const std::vector<float> logits = trainer.test_logits(rows);
@@ -85,9 +97,12 @@ int run_predict(const PredictOptions& o) {
     pictures.push_back({std::vector<float>(px, px + data.test.features), rows_px,
                         static_cast<int>(data.test.features / rows_px), std::move(p), label, rows[i]});
   }
-  fmt::print("{}", o.json ? prediction_json(predictions, data.class_names) + "\n"
-                          : prediction_table(predictions, data.class_names));
-  if (!o.out.empty()) plot_predictions(pictures, data.class_names, o.out);
+  // A class per logit: a set whose test labels stop short of the last class (its count is
+  // inferred from them) is named on by number.
+  std::vector<std::string> names = data.class_names;
+  for (auto c = static_cast<int64_t>(names.size()); c < model.classes; ++c) names.push_back(std::to_string(c));
+  fmt::print("{}", o.json ? prediction_json(predictions, names) + "\n" : prediction_table(predictions, names));
+  if (!o.out.empty()) plot_predictions(pictures, names, o.out);
   return 0;
 }
 
