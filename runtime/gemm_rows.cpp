@@ -8,6 +8,7 @@
 // wider kernels win, or no AVX2) it gathers op(A) into a dense buffer and calls
 // gradc_gemm_f32. Both are deterministic for a given thread count.
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -59,6 +60,9 @@ bool use_own_kernels() {
 // is unchanged by adding ±0. (One exception, the sign of a zero: C = −0 accumulated onto with
 // only zero products stays −0 where the dense loop gives +0; the values compare equal.)
 // Which depths live is decided per tile from the data, so the result stays deterministic.
+
+// Depths are listed as int32; a GEMM deeper than that (8 GiB rows) runs every depth.
+constexpr int64_t kMaxListedDepth = INT32_MAX;
 
 // The panel of scale·op(B) at columns j0..j0+15 (zero past n), as k rows of 16 floats. Returns
 // whether every packed value is finite.
@@ -234,17 +238,19 @@ T* scratch(std::vector<T>& v, int64_t n) {
 // each tile the thread finds the tile's live depths in the rows the tile just brought into
 // the cache (a pass of its own before the products, waiting on memory with nothing to
 // overlap, cost 3 % on dense rows); the later panels run over those, except a tile with no
-// zero depth, or a panel holding a non-finite value: every depth.
+// zero depth, or a panel holding a non-finite value: every depth. The lists take 4·k bytes
+// per tile of 6 rows, two thirds of A's own size, kept per thread like the panel.
 void by_panels(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const RowsA& a, const float* b,
                int64_t ldb, float beta, float* c, int64_t ldc, [[maybe_unused]] int threads) {
   const int64_t panels = (n + kNR - 1) / kNR, tiles = (m + kMR - 1) / kMR;
+  const bool listable = k <= kMaxListedDepth;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     thread_local std::vector<float> buffer;
     thread_local std::vector<int32_t> live_buffer;
     thread_local std::vector<int64_t> counts;
     float* panel = scratch(buffer, k * kNR);
-    int32_t* live = scratch(live_buffer, tiles * k);
+    int32_t* live = scratch(live_buffer, listable ? tiles * k : 0);
     counts.resize(static_cast<size_t>(tiles));
     bool first = true;
 #pragma omp for schedule(static) nowait
@@ -252,11 +258,11 @@ void by_panels(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const 
       const int64_t j0 = j * kNR, cols = std::min(kNR, n - j0);
       const bool finite = pack_panel(trans_b, b, ldb, n, j0, k, panel);
       for (int64_t t = 0; t < tiles; ++t) {
-        const int64_t i = t * kMR, mr = std::min(kMR, m - i), count = first ? k : counts[size_t(t)];
+        const int64_t i = t * kMR, mr = std::min(kMR, m - i), count = first || !listable ? k : counts[size_t(t)];
         const bool skip = finite && count < k;
         kTiles[mr](a, i, skip ? live + t * k : nullptr, skip ? count : k, panel, alpha, beta, c + j0 + i * ldc, ldc,
                    cols);
-        if (first) counts[size_t(t)] = live_depths(a, i, mr, k, live + t * k);
+        if (first && listable) counts[size_t(t)] = live_depths(a, i, mr, k, live + t * k);
       }
       first = false;
     }
@@ -368,7 +374,7 @@ void by_row_tiles(int trans_b, int64_t m, int64_t n, int64_t k, float alpha, con
 #pragma omp for schedule(static) nowait
     for (int64_t t = 0; t < tiles; ++t) {
       const int64_t i = t * kMR, mr = std::min(kMR, m - i);
-      const int64_t count = pack_a_tile(a, m, i, k, finite, at, live, lives);
+      const int64_t count = pack_a_tile(a, m, i, k, finite && k <= kMaxListedDepth, at, live, lives);
       const int32_t* list = count < k ? live : nullptr;  // only where it skips: reading it costs a load per depth
       if (onto_c && mr == kMR) {
         (list ? accumulate_row_tile<true> : accumulate_row_tile<false>)(at, list, count, k, packed, panels, beta == 1,
