@@ -228,7 +228,7 @@ void check_labels(const Dataset& d, int64_t classes) {
   }
 }
 
-// The largest label of either split plus one, so the model has an output for every class.
+// The largest label of the splits read plus one, so the model has an output for every class.
 int64_t inferred_classes(const Dataset& train, const Dataset& test) {
   int64_t largest = 0;
   for (const Dataset* d : {&train, &test})

@@ -127,6 +127,11 @@ std::string step_key(const TrainModel& model, const TrainConfig& cfg, int64_t ba
                      o.weight_decay);
 }
 
+// A forward_only config's graph is the forward for eval_batch examples; its key says so.
+std::string ahead_key(const TrainModel& model, const TrainConfig& cfg) {
+  return cfg.forward_only ? "forward\n" + step_key(model, cfg, cfg.eval_batch) : step_key(model, cfg, cfg.batch);
+}
+
 int64_t argmax_row(const float* row, int64_t n) {
   int64_t best = 0;
   for (int64_t c = 1; c < n; ++c)
@@ -431,11 +436,6 @@ struct StepAhead::Impl {
 };
 
 StepAhead::StepAhead() = default;
-// A forward_only config's graph is the forward for eval_batch examples; its key says so.
-std::string ahead_key(const TrainModel& model, const TrainConfig& cfg) {
-  return cfg.forward_only ? "forward\n" + step_key(model, cfg, cfg.eval_batch) : step_key(model, cfg, cfg.batch);
-}
-
 StepAhead::StepAhead(const TrainModel& model, const TrainConfig& cfg)
     : impl_(new Impl{ahead_key(model, cfg), cfg.forward_only ? compile_graph(model, cfg, cfg.eval_batch, false, false)
                                                              : compile_graph(model, cfg, cfg.batch, true, true)}) {}
