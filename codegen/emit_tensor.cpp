@@ -392,25 +392,28 @@ void call_gemm_rows(Emitter& e, B& b, const Gemm2D& g, Value* row0, int64_t rows
 llvm::FunctionCallee gemm_decl(Emitter& e) { return declare_gemm(e, e.gemm); }
 llvm::FunctionCallee gemm_rows_decl(Emitter& e) { return declare_gemm(e, e.gemm_rows); }
 
+// The node whose buffer a GEMM reads for its operand x: x itself, or, where x is a folded
+// transpose, the transpose's operand, read with the trans flag (rows and columns swapped).
+namespace {
+NodeId gemm_operand(const Emitter& e, NodeId x, bool& trans) {
+  trans = e.plan.slots[x].where == Where::Folded;
+  return trans ? e.g[x].inputs[0] : x;
+}
+}  // namespace
+
 // numpy.matmul as in the interpreter: a 1-D left operand is a row, a 1-D right one a
 // column, batch dims broadcast; one GEMM call per batch element, C overwritten (beta 0).
 void emit_matmul(Emitter& e, B& b, NodeId id) {
   const Node& n = e.g[id];
   const ir::MatmulLayout l = ir::matmul_layout(e.g[n.inputs[0]].shape.dims, e.g[n.inputs[1]].shape.dims);
   const int64_t m = l.m, k = l.k, nn = l.n;
-  // A folded transpose: read its operand with the trans flag (rows and columns swapped).
   if (e.g[n.inputs[0]].shape.dims.size() == 2 && e.g[n.inputs[1]].shape.dims.size() == 2)
     // 2-D: one call (which also reads an input passed by rows)
     return call_gemm(e, b, gemm_2d(e, id), b.getInt64(0), m, llvm::ConstantFP::get(e.t, 1.0),
                      llvm::ConstantFP::get(e.t, 0.0), e.ptr[id]);
-  auto operand = [&](size_t i, bool& trans) {
-    const NodeId x = n.inputs[i];
-    trans = e.plan.slots[x].where == Where::Folded;
-    return e.ptr[trans ? e.g[x].inputs[0] : x];
-  };
   bool ta = false, tb = false;
-  Value* pa = operand(0, ta);
-  Value* pb = operand(1, tb);
+  Value* pa = e.ptr[gemm_operand(e, n.inputs[0], ta)];
+  Value* pb = e.ptr[gemm_operand(e, n.inputs[1], tb)];
   const int64_t lda = ta ? m : k, ldb = tb ? k : nn;
   llvm::FunctionCallee gemm = gemm_decl(e);
   llvm::Value* one = llvm::ConstantFP::get(e.t, 1.0);
@@ -426,12 +429,7 @@ void emit_matmul(Emitter& e, B& b, NodeId id) {
 Gemm2D gemm_2d(Emitter& e, NodeId product) {
   const Node& n = e.g[product];
   Gemm2D g;
-  auto operand = [&](size_t i, bool& trans) {  // the node whose buffer the GEMM reads
-    const NodeId x = n.inputs[i];
-    trans = e.plan.slots[x].where == Where::Folded;
-    return trans ? e.g[x].inputs[0] : x;
-  };
-  const NodeId a = operand(0, g.ta), b = operand(1, g.tb);
+  const NodeId a = gemm_operand(e, n.inputs[0], g.ta), b = gemm_operand(e, n.inputs[1], g.tb);
   const Slot& sa = e.plan.slots[a];
   g.a_rows = sa.where == Where::Input && sa.by_rows && sa.offset == 0;
   g.a = e.ptr[a];

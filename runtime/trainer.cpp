@@ -472,22 +472,19 @@ Trainer::Trainer(const TrainModel& model, const DataSplits& data, TrainConfig cf
   t.order.resize(static_cast<size_t>(t.n_train));
   t.order_scratch.resize(e);
   t.draw_params();
-  if (t.cfg.forward_only) {  // the forward: `ahead`'s, or compiled on demand by test_logits()
-    if (ahead.impl_ && ahead.impl_->key == ahead_key(model, t.cfg)) {
-      t.forwards.emplace(t.cfg.eval_batch, t.wire(std::move(ahead.impl_->graph), true));
-      t.used_step_ahead = true;
-    }
-    return;
+  // `ahead`'s graph, if it is this Trainer's: the step for its batch, or (forward_only) the
+  // forward for eval_batch examples.
+  if (ahead.impl_ && ahead.impl_->key == ahead_key(model, t.cfg)) {
+    const bool forward = t.cfg.forward_only;
+    if (!forward) t.stats = std::move(ahead.impl_->graph.stats);
+    (forward ? t.forwards : t.steps)
+        .emplace(forward ? t.cfg.eval_batch : t.cfg.batch, t.wire(std::move(ahead.impl_->graph), forward));
+    t.used_step_ahead = true;
   }
+  if (t.cfg.forward_only) return;  // any other forward is compiled on demand by test_logits()
   // The first step's graph now; every other size a run needs (the last partial batch, the
   // evaluation's) on a background thread meanwhile.
-  if (ahead.impl_ && ahead.impl_->key == ahead_key(model, t.cfg)) {
-    t.stats = std::move(ahead.impl_->graph.stats);
-    t.steps.emplace(t.cfg.batch, t.wire(std::move(ahead.impl_->graph), false));
-    t.used_step_ahead = true;
-  } else {
-    t.compiled(t.cfg.batch, true);
-  }
+  if (!t.used_step_ahead) t.compiled(t.cfg.batch, true);
   std::vector<std::pair<int64_t, bool>> later;
   if (t.n_train > t.cfg.batch && t.n_train % t.cfg.batch) later.emplace_back(t.n_train % t.cfg.batch, true);
   for (int64_t n : {data.test.n, data.train.n - t.n_train}) {
